@@ -1,0 +1,3 @@
+"""Alliance Assistant: local-first reflective practice for psychotherapists."""
+
+__version__ = "0.1.0"

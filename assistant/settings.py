@@ -1,0 +1,79 @@
+"""One configuration object for the CLI, the service and the pipeline.
+
+Every field can be set through an environment variable ``ALLIANCE_<NAME>`` (or a
+``.env`` file in the working directory). Defaults give a laptop set-up with no
+server: a SQLite file under ``./var``, the bundled tagger model, no generative model.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ALLIANCE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"), description="Folder for the SQLite database, reports and run outputs."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is a SQLite file '<data_dir>/alliance.db'. "
+        "Set a postgresql+psycopg:// URL to use PostgreSQL.",
+    )
+    models_dir: Path = Field(
+        default=PROJECT_ROOT / "models", description="Folder that holds the shipped model folders."
+    )
+    model: str = Field(
+        default="alliance-tagger", description="Tagger model: a name under models_dir or a path."
+    )
+    max_upload_bytes: int = Field(
+        default=10_000_000, gt=0, description="Largest transcript file accepted, in bytes."
+    )
+    max_turn_chars: int = Field(
+        default=2_000, gt=0, description="Longer turns are truncated for tagging (with a warning)."
+    )
+    batch_size: int = Field(default=64, gt=0, description="Turns encoded per batch.")
+    host: str = Field(default="127.0.0.1", description="Address the service binds to.")
+    port: int = Field(default=8000, gt=0, lt=65536, description="Port the service listens on.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS; empty means CORS is closed."
+    )
+    rate_limit_per_minute: int = Field(
+        default=120, gt=0, description="Requests per minute allowed for one API token."
+    )
+    redact_uploads: bool = Field(
+        default=False,
+        description="Redact names, phone numbers, emails, addresses and dates on upload.",
+    )
+    llm_backend: str = Field(
+        default="none",
+        description="Optional phrasing backend for the chat coach: 'none', 'local' (SmolLM2) "
+        "or an OpenAI-compatible base URL the clinic runs itself.",
+    )
+    log_level: str = Field(default="INFO", description="Logging level.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'alliance.db').as_posix()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

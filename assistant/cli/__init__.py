@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from assistant.cli import version  # noqa: F401  (registers commands)
+from assistant.cli import code, parse, serve, version  # noqa: F401  (registers commands)
 from assistant.cli.app import app
 from assistant.errors import AllianceError
 

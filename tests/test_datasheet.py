@@ -1,0 +1,55 @@
+"""The corpus stays diverse: the bounds stated in data/DATASHEET.md hold."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.corpus import load_corpus
+from assistant.datasheet import (
+    distinct_bigrams_per_1000_words,
+    diversity,
+    near_duplicates,
+    top5_opening_share,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SPLITS = [ROOT / "data/corpus/train", ROOT / "data/corpus/test"]
+
+# Bounds stated in data/DATASHEET.md.
+MIN_DISTINCT_BIGRAMS_PER_1000 = 300
+MAX_TOP5_OPENING_SHARE = 0.45
+MAX_TURNS_WITH_NEAR_DUPLICATE = 0.03
+
+
+def test_datasheet_bigrams_count_distinct_pairs():
+    assert distinct_bigrams_per_1000_words(["a b a b", "a b"]) == pytest.approx(
+        1000 * 2 / 6, abs=0.1
+    )
+
+
+def test_datasheet_near_duplicates_counts_each_pair_once():
+    vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    pair_share, twin_share = near_duplicates(vectors)
+    assert pair_share == pytest.approx(1 / 3, abs=1e-4)
+    assert twin_share == pytest.approx(2 / 3, abs=1e-4)
+
+
+@pytest.mark.parametrize("split", SPLITS, ids=lambda p: p.name)
+def test_datasheet_corpus_lexical_diversity_within_bounds(split):
+    scenes = load_corpus([split])
+    figures = diversity(scenes)
+    assert figures.distinct_bigrams_per_1000_words >= MIN_DISTINCT_BIGRAMS_PER_1000
+    shares = top5_opening_share(scenes)
+    assert shares, "no tagged turns"
+    worst = max(shares, key=shares.get)
+    assert shares[worst] <= MAX_TOP5_OPENING_SHARE, (worst, shares[worst])
+
+
+@pytest.mark.slow
+def test_datasheet_corpus_has_few_near_duplicates():
+    from assistant.tagging.encoder import load_encoder
+
+    encoder = load_encoder()
+    figures = diversity(load_corpus([SPLITS[0]]), encode=encoder.encode)
+    assert figures.turns_with_near_duplicate <= MAX_TURNS_WITH_NEAR_DUPLICATE

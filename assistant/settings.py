@@ -7,11 +7,14 @@ server: a SQLite file under ``./var``, the bundled tagger model, no generative m
 
 from __future__ import annotations
 
+import json
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +49,19 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins allowed by CORS; empty means CORS is closed."
     )
     rate_limit_per_minute: int = Field(
-        default=120, gt=0, description="Requests per minute allowed for one API token."
+        default=120,
+        gt=0,
+        description="Requests per minute allowed for one API token (a token bucket that "
+        "holds as many requests as one minute allows); over it the API answers 429.",
+    )
+    max_chat_chars: int = Field(
+        default=4_000, gt=0, description="Longest chat message accepted, in characters."
+    )
+    session_cache_size: int = Field(
+        default=64,
+        ge=0,
+        description="Coded sessions kept decoded in memory per process for chat and "
+        "feedback (0 turns the cache off).",
     )
     redact_uploads: bool = Field(
         default=False,
@@ -58,6 +73,11 @@ class Settings(BaseSettings):
         "or an OpenAI-compatible base URL the clinic runs itself.",
     )
     log_level: str = Field(default="INFO", description="Logging level.")
+    drills_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Extra folders (or files) of drill YAML loaded beside prompts/drills: "
+        "trainers' own drills. A JSON list or paths separated by the OS path separator.",
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -65,6 +85,16 @@ class Settings(BaseSettings):
         value = value.upper()
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @field_validator("drills_dirs", mode="before")
+    @classmethod
+    def _paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return json.loads(value)
+            return [part for part in value.split(os.pathsep) if part.strip()]
         return value
 
     @property

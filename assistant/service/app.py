@@ -1,28 +1,43 @@
 """Build the FastAPI application around one core object (datasette-style).
 
 The CLI and the server build the same ``Assistant`` core; routes only translate HTTP
-to calls on it. The tagger is loaded once, at start-up, never per request.
+to calls on it. The tagger is loaded once, at start-up, never per request. Every
+``/api/v1`` route except health and readiness needs a bearer token; CORS stays
+closed unless ``ALLIANCE_CORS_ORIGINS`` lists origins.
 """
 
 from __future__ import annotations
 
-import html
+import importlib.util
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from assistant import __version__
 from assistant.core import Assistant
+from assistant.service.bodylimit import BodySizeLimit
+from assistant.service.deps import current_user
+from assistant.service.errors import install_error_handlers
+from assistant.service.logs import install_log_filters
+from assistant.service.ratelimit import RateLimiter
+from assistant.service.routes import chat, health, transcripts, users, web, web_support
 from assistant.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
+# Room for multipart boundaries and form fields around a file of the largest size.
+BODY_OVERHEAD_BYTES = 64 * 1024
+DRILLS_ROUTES = "assistant.service.routes.drills"
 
-def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastAPI:
-    settings = settings or get_settings()
-    core = Assistant(settings)
+
+def create_app(
+    settings: Settings | None = None, *, demo: bool = False, core: Assistant | None = None
+) -> FastAPI:
+    """The application; ``core`` lets the CLI, tests and benchmarks hand in their own."""
+    settings = settings or (core.settings if core else get_settings())
+    core = core or Assistant(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -32,34 +47,34 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app = FastAPI(
         title="Alliance Assistant",
         version=__version__,
-        description="Local-first reflective-practice assistant for psychotherapists.",
+        description="Local-first reflective-practice assistant for psychotherapists. "
+        "Every route but health and readiness needs `Authorization: Bearer <token>` "
+        "(create one with `alliance tokens create NAME`). Turn ids are 0-based indices.",
         lifespan=lifespan,
     )
     app.state.core = core
-
-    @app.get("/api/v1/health", tags=["health"])
-    def health() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok", "version": __version__}
-
-    @app.get("/api/v1/ready", tags=["health"])
-    def ready(request: Request) -> dict[str, object]:
-        """Readiness: the tagger model is loaded."""
-        state = request.app.state.core
-        return {"ready": state.ready, "model": state.model_name}
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index(request: Request) -> str:
-        state = request.app.state.core
-        demo_line = ""
-        if state.demo_summary:
-            demo_line = f"<p>Demo transcript loaded: {html.escape(state.demo_summary)}</p>"
-        return (
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            "<title>Alliance Assistant</title></head><body>"
-            "<h1>Alliance Assistant</h1><p>The service is up.</p>"
-            f"<p>Model: {html.escape(state.model_name or 'not loaded')}</p>{demo_line}"
-            "<p>API documentation: <a href='/docs'>/docs</a></p></body></html>"
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    install_error_handlers(app)
+    install_log_filters()
+    app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes + BODY_OVERHEAD_BYTES)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
         )
+
+    app.include_router(health.router)
+    app.include_router(users.router)
+    app.include_router(transcripts.router)
+    app.include_router(chat.router)
+    if importlib.util.find_spec(DRILLS_ROUTES) is not None:
+        drills = importlib.import_module(DRILLS_ROUTES)
+        # The same token check on every drill route, whatever the router declares.
+        app.include_router(drills.router, dependencies=[Depends(current_user)])
+
+    app.include_router(web_support.router)
+    app.include_router(web.router)
 
     return app

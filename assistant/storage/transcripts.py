@@ -29,7 +29,7 @@ def save_transcript(
     row = StoredTranscript(
         id=uuid.uuid4().hex,
         owner_id=owner_id,
-        title=title or transcript.id,
+        title=(title or transcript.id)[:200],  # a file name can be longer than the column
         client_code=client_code,
         session_date=session_date,
         source_format=str(transcript.source.get("format", "")),
@@ -97,10 +97,22 @@ def delete_transcript(session: Session, owner_id: int, transcript_id: str) -> No
             delete(ChatMessage).where(ChatMessage.conversation_id.in_(conversation_ids))
         )
         session.execute(delete(ChatConversation).where(ChatConversation.id.in_(conversation_ids)))
+    _forget_rehearsed_words(session, owner_id, {turn.text.strip() for turn in row.turns})
     session.execute(delete(StoredTurn).where(StoredTurn.transcript_id == row.id))
     session.execute(delete(StoredMeasure).where(StoredMeasure.transcript_id == row.id))
     session.delete(row)
     session.flush()
+
+
+def _forget_rehearsed_words(session: Session, owner_id: int, spoken: set[str]) -> None:
+    """Drill attempts on this session's moments stay (they are the clinician's practice)
+    but lose the client's words they quoted."""
+    from assistant.storage.tables import DrillAttempt
+
+    for attempt in session.scalars(select(DrillAttempt).where(DrillAttempt.user_id == owner_id)):
+        statement = (attempt.details or {}).get("client_statement")
+        if isinstance(statement, str) and statement.strip() in spoken:
+            attempt.details = {**attempt.details, "client_statement": ""}
 
 
 def to_transcript(row: StoredTranscript) -> Transcript:

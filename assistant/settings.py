@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         description="Optional phrasing backend for the chat coach: 'none', 'local' (SmolLM2) "
         "or an OpenAI-compatible base URL the clinic runs itself.",
     )
+    llm_model: str = Field(
+        default="", description="Model name sent to an OpenAI-compatible backend (llm_backend URL)."
+    )
+    llm_api_key: str = Field(
+        default="", description="API key for an OpenAI-compatible backend; empty sends none."
+    )
     log_level: str = Field(default="INFO", description="Logging level.")
     drills_dirs: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,

@@ -128,8 +128,8 @@ class Coach:
         self.guide = ReflectionGuide(self.templates, self.answers, tag_turn)
         self.backend: Backend = backend or make_backend(
             self.settings.llm_backend,
-            model=getattr(self.settings, "llm_model", None),
-            api_key=getattr(self.settings, "llm_api_key", None),
+            model=self.settings.llm_model or None,
+            api_key=self.settings.llm_api_key or None,
         )
 
     # --- public --------------------------------------------------------------------

@@ -8,7 +8,6 @@ closed unless ``ALLIANCE_CORS_ORIGINS`` lists origins.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from contextlib import asynccontextmanager
 
@@ -22,14 +21,22 @@ from assistant.service.deps import current_user
 from assistant.service.errors import install_error_handlers
 from assistant.service.logs import install_log_filters
 from assistant.service.ratelimit import RateLimiter
-from assistant.service.routes import chat, health, transcripts, users, web, web_support
+from assistant.service.routes import (
+    apidocs,
+    chat,
+    drills,
+    health,
+    transcripts,
+    users,
+    web,
+    web_support,
+)
 from assistant.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
 # Room for multipart boundaries and form fields around a file of the largest size.
 BODY_OVERHEAD_BYTES = 64 * 1024
-DRILLS_ROUTES = "assistant.service.routes.drills"
 
 
 def create_app(
@@ -51,6 +58,9 @@ def create_app(
         "Every route but health and readiness needs `Authorization: Bearer <token>` "
         "(create one with `alliance tokens create NAME`). Turn ids are 0-based indices.",
         lifespan=lifespan,
+        # Swagger/ReDoc load scripts from a CDN; /docs is our own offline page instead.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.core = core
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
@@ -69,11 +79,10 @@ def create_app(
     app.include_router(users.router)
     app.include_router(transcripts.router)
     app.include_router(chat.router)
-    if importlib.util.find_spec(DRILLS_ROUTES) is not None:
-        drills = importlib.import_module(DRILLS_ROUTES)
-        # The same token check on every drill route, whatever the router declares.
-        app.include_router(drills.router, dependencies=[Depends(current_user)])
+    # The same token check on every drill route, whatever the router declares.
+    app.include_router(drills.router, dependencies=[Depends(current_user)])
 
+    app.include_router(apidocs.router)
     app.include_router(web_support.router)
     app.include_router(web.router)
 

@@ -27,6 +27,8 @@ test: install lint
 
 bench: install
 	$(BIN)/python bench/tagging.py
+	$(BIN)/python bench/batch.py
+	$(BIN)/python bench/service.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache var

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from assistant.cli import code, parse, serve, version  # noqa: F401  (registers commands)
+from assistant.cli import agree, code, drill, evaluate, parse, report, serve, train, users, version  # noqa: F401  (registers commands)
 from assistant.cli.app import app
 from assistant.errors import AllianceError
 

@@ -1,0 +1,231 @@
+"""Feature rows for the head: the turn, its context and its place in the session.
+
+One row per turn, built from pieces that are computed once per turn:
+
+- pooled views of the turn from one encoder pass (``FeatureSpec.views``: the sentence
+  embedding, its last sentence, its opening word pieces, a lower layer), and the
+  sentence embedding of the turn before it (already encoded, so context is free);
+- how the turn relates to the one before it: embedding similarity and content-word
+  overlap (a reflection gives back the client's words or meaning), and the
+  similarity to the latest turn of the other speaker role;
+- cue flags (one per codebook tag) for the turn, for the turn before it, and the
+  maximum over the three turns before it (a rupture marker a little earlier is what a
+  repair answers);
+- surface features (``components.SURFACE_FEATURES``) of the turn and of the turn
+  before it;
+- role, and position in the session (fraction, and an "opening turns" flag).
+
+``FeatureSpec`` names the layout; the model manifest stores it so a head is never fed
+rows of another shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from spacy.tokens import Doc
+
+from assistant.model import Role, Transcript
+from assistant.tagging.components import SURFACE_FEATURES
+
+DEFAULT_SESSION_LENGTH = 120
+OPENING_TURNS = 10
+CONTEXT_WINDOW = 3
+EXTRA_FEATURES: tuple[str, ...] = (
+    "role_therapist",
+    "role_client",
+    "prev_same_speaker",
+    "has_prev",
+    "position",
+    "opening",
+    "prev_similarity",
+    "prev_overlap_turn",
+    "prev_overlap_prev",
+    "other_role_similarity",
+)
+DEFAULT_VIEWS: tuple[str, ...] = (
+    "mean",
+    "tail",
+    "head",
+    "layer1",
+    "layer2",
+    "layer3",
+    "layer4",
+    "layer5",
+)
+CONTEXT_VIEWS: tuple[str, ...] = ("mean",)
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    embedding_dim: int
+    cue_tags: tuple[str, ...]
+    views: tuple[str, ...] = DEFAULT_VIEWS
+    context_views: tuple[str, ...] = CONTEXT_VIEWS
+    surface: tuple[str, ...] = SURFACE_FEATURES
+    extra: tuple[str, ...] = EXTRA_FEATURES
+
+    @property
+    def dim(self) -> int:
+        return (
+            (len(self.views) + len(self.context_views)) * self.embedding_dim
+            + 3 * len(self.cue_tags)
+            + 2 * len(self.surface)
+            + len(self.extra)
+        )
+
+    @property
+    def encoder_views(self) -> tuple[str, ...]:
+        """Every view to ask the encoder for ("mean" always: similarities use it)."""
+        return tuple(dict.fromkeys(("mean", *self.views, *self.context_views)))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "embedding_dim": self.embedding_dim,
+            "views": list(self.views),
+            "context_views": list(self.context_views),
+            "cue_tags": list(self.cue_tags),
+            "surface": list(self.surface),
+            "extra": list(self.extra),
+            "dim": self.dim,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, object]) -> FeatureSpec:
+        return cls(
+            embedding_dim=int(raw["embedding_dim"]),  # type: ignore[arg-type]
+            cue_tags=tuple(raw["cue_tags"]),  # type: ignore[arg-type]
+            views=tuple(raw.get("views", ("mean",))),  # type: ignore[arg-type]
+            context_views=tuple(raw.get("context_views", ("mean",))),  # type: ignore[arg-type]
+            surface=tuple(raw["surface"]),  # type: ignore[arg-type]
+            extra=tuple(raw["extra"]),  # type: ignore[arg-type]
+        )
+
+
+def session_length(transcript: Transcript) -> int:
+    """Turns in the whole session: given, or (for a scene) 120, or the transcript's own."""
+    given = transcript.source.get("session_length")
+    if given:
+        try:
+            return max(1, int(given))
+        except (TypeError, ValueError):
+            pass
+    if transcript.source.get("format") == "scenes" or "start" in transcript.source:
+        return DEFAULT_SESSION_LENGTH
+    return max(1, transcript.turns[-1].index + 1)
+
+
+def cue_vector(doc: Doc, cue_tags: Sequence[str]) -> np.ndarray:
+    vector = np.zeros(len(cue_tags), dtype=np.float32)
+    index = {tag: i for i, tag in enumerate(cue_tags)}
+    for cue in doc._.cues or ():
+        i = index.get(cue.tag)
+        if i is not None:
+            vector[i] = 1.0
+    return vector
+
+
+def surface_vector(doc: Doc, names: Sequence[str]) -> np.ndarray:
+    values = doc._.surface or {}
+    return np.array([values.get(name, 0.0) for name in names], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class TurnSlot:
+    """Where a turn sits: its role, index, the session length and its predecessor."""
+
+    role: Role
+    index: int
+    length: int
+    prev: int | None  # row of the previous turn in the same batch, or None
+    prev_speaker_same: bool
+    window: tuple[int, ...]  # rows of up to CONTEXT_WINDOW earlier turns
+
+
+def slots_for(transcripts: Sequence[Transcript]) -> list[TurnSlot]:
+    """One slot per turn of every transcript, rows numbered across the whole batch."""
+    slots: list[TurnSlot] = []
+    row = 0
+    for transcript in transcripts:
+        length = session_length(transcript)
+        first = row
+        for position, turn in enumerate(transcript.turns):
+            prev = row - 1 if position > 0 else None
+            same = prev is not None and transcript.turns[position - 1].speaker == turn.speaker
+            window = tuple(range(max(first, row - CONTEXT_WINDOW), row))
+            slots.append(TurnSlot(turn.role, turn.index, length, prev, same, window))
+            row += 1
+    return slots
+
+
+def content_words(doc: Doc) -> frozenset[str]:
+    return frozenset(t.lower_ for t in doc if t.is_alpha and not t.is_stop)
+
+
+def _overlap(turn: frozenset[str], prev: frozenset[str]) -> tuple[float, float]:
+    if not turn or not prev:
+        return 0.0, 0.0
+    shared = len(turn & prev)
+    return shared / len(turn), shared / len(prev)
+
+
+def build_matrix(
+    spec: FeatureSpec,
+    slots: Sequence[TurnSlot],
+    docs: Sequence[Doc],
+    views: dict[str, np.ndarray],
+) -> np.ndarray:
+    """Feature rows (float32, shape (len(slots), spec.dim)); row i is slot i, doc i."""
+    if len(slots) != len(docs):
+        raise ValueError("one slot per doc expected")
+    n = len(docs)
+    k, s, e = len(spec.cue_tags), len(spec.surface), spec.embedding_dim
+    cues = np.stack([cue_vector(d, spec.cue_tags) for d in docs]) if n else np.zeros((0, k))
+    surface = np.stack([surface_vector(d, spec.surface) for d in docs]) if n else np.zeros((0, s))
+    words = [content_words(d) for d in docs]
+    mean = views["mean"]
+    out = np.zeros((n, spec.dim), dtype=np.float32)
+    col = 0
+    for view in spec.views:
+        out[:, col : col + e] = views[view]
+        col += e
+    prev = np.array([-1 if slot.prev is None else slot.prev for slot in slots], dtype=np.int64)
+    has_prev = prev >= 0
+    for view in spec.context_views:
+        out[has_prev, col : col + e] = views[view][prev[has_prev]]
+        col += e
+    out[:, col : col + k] = cues
+    col += k
+    out[has_prev, col : col + k] = cues[prev[has_prev]]
+    col += k
+    for i, slot in enumerate(slots):
+        if slot.window:
+            out[i, col : col + k] = cues[list(slot.window)].max(axis=0)
+    col += k
+    out[:, col : col + s] = surface
+    col += s
+    out[has_prev, col : col + s] = surface[prev[has_prev]]
+    col += s
+    for i, slot in enumerate(slots):
+        prev_similarity = overlap_turn = overlap_prev = other_similarity = 0.0
+        if slot.prev is not None:
+            prev_similarity = float(mean[i] @ mean[slot.prev])
+            overlap_turn, overlap_prev = _overlap(words[i], words[slot.prev])
+        other = [j for j in slot.window if slots[j].role is not slot.role]
+        if other:
+            other_similarity = float(mean[i] @ mean[other[-1]])
+        out[i, col : col + len(spec.extra)] = (
+            float(slot.role is Role.THERAPIST),
+            float(slot.role is Role.CLIENT),
+            float(slot.prev_speaker_same),
+            float(slot.prev is not None),
+            min(1.0, slot.index / max(1, slot.length - 1)),
+            float(slot.index < OPENING_TURNS),
+            prev_similarity,
+            overlap_turn,
+            overlap_prev,
+            other_similarity,
+        )
+    return out

@@ -1,0 +1,371 @@
+"""Context rules applied on top of the head's probabilities, one transcript at a time.
+
+The head sees a turn, the turn before it and a short window of cues. Some codes depend
+on a longer or more specific context, and the literature states them as rules; these
+functions apply them explicitly so they can be read, tested and cited. Each rule
+changes probabilities (never the head's weights), records ``Evidence(kind="rule")``
+when it fires, and is applied before the per-tag thresholds, which are tuned on a dev
+split with the rules switched on.
+
+Order (``apply_rules``): role mask -> rupture window -> repair after rupture ->
+advice permission -> self-disclosure timing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from assistant.model import Evidence, Role
+
+OPENING_TURNS = 10
+REPAIR_WINDOW = 3
+LONG_DISCLOSURE_WORDS = 60
+
+
+@dataclass
+class TurnState:
+    """One turn while it is being tagged: its text, context facts and probabilities."""
+
+    role: Role
+    text: str
+    index: int
+    scores: dict[str, float]
+    attribute_scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    cue_tags: set[str] = field(default_factory=set)
+    surface: dict[str, float] = field(default_factory=dict)
+    evidence: dict[str, list[Evidence]] = field(default_factory=dict)
+
+    def note(self, tag: str, rule: str, explanation: str) -> None:
+        self.evidence.setdefault(tag, []).append(
+            Evidence(kind="rule", text=explanation, source=rule)
+        )
+
+    def raise_to(self, tag: str, floor: float, rule: str, explanation: str) -> None:
+        if tag in self.scores and self.scores[tag] < floor:
+            self.scores[tag] = floor
+            self.note(tag, rule, explanation)
+
+    def scale(self, tag: str, factor: float, rule: str, explanation: str) -> None:
+        if tag in self.scores and factor != 1.0:
+            self.scores[tag] *= factor
+            self.note(tag, rule, explanation)
+
+    @property
+    def words(self) -> list[str]:
+        return _WORD.findall(self.text.lower())
+
+
+_WORD = re.compile(r"[a-z']+|[^\sa-z']")
+
+
+def role_mask(states: Sequence[TurnState], label_roles: dict[str, str]) -> None:
+    """Therapist codes only on therapist turns, client codes only on client turns.
+
+    The codebook's ``applies_to`` (and, for a lab's own labels, the role each label
+    was seen on in training) decides; a turn of another role (``Role.OTHER``, e.g. an
+    interpreter) gets no codes.
+    """
+    for state in states:
+        state.scores = {
+            tag: p for tag, p in state.scores.items() if label_roles.get(tag) == state.role.value
+        }
+
+
+# --------------------------------------------------------------------- ruptures
+# 3RS withdrawal markers "minimal response" and "deferential and appeasing"
+# (Eubanks, Muran & Safran 2015).
+MINIMAL_ANSWERS = {
+    "i don't know",
+    "i dont know",
+    "i dunno",
+    "dunno",
+    "don't know",
+    "dont know",
+    "fine",
+    "i'm fine",
+    "im fine",
+    "whatever",
+    "sure",
+    "i guess",
+    "guess so",
+    "maybe",
+    "okay",
+    "ok",
+    "no",
+    "nothing",
+    "not really",
+    "if you say so",
+    "whatever you think",
+    "it's fine",
+    "its fine",
+    "i suppose",
+    "mm",
+    "yeah i guess",
+    "same",
+    "nope",
+}
+# A short answer that engages ("yeah, exactly that") is not withdrawal (codebook).
+ENGAGED_WORDS = {"exactly", "totally", "definitely", "yes!", "absolutely", "true", "right!"}
+PRESSING_TAGS = ("advice", "rigidity", "closed_question")
+
+
+def _normalised(text: str) -> str:
+    text = text.lower().strip()
+    text = re.sub(r"[^\w\s']", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def is_minimal_answer(text: str) -> bool:
+    """A flat, minimal reply: a known stock answer, or one to three words with no content."""
+    norm = _normalised(text)
+    if not norm or any(word in ENGAGED_WORDS for word in norm.split()):
+        return False
+    if norm in MINIMAL_ANSWERS:
+        return True
+    stripped = re.sub(r"^(um|uh|erm|well|i mean|yeah|mm) ", "", norm)
+    return stripped in MINIMAL_ANSWERS
+
+
+def rupture_window(states: Sequence[TurnState], window: int = 4) -> None:
+    """Raise ``rupture_withdrawal`` for a minimal answer after a pressing therapist turn.
+
+    3RS (Eubanks, Muran & Safran 2015) codes withdrawal from the client's move in
+    context: a minimal or deferential answer is a marker when it follows the
+    therapist pressing (advice, a correction, a string of closed questions), and a
+    run of minimal answers in a short window is a stronger one. A minimal answer to a
+    neutral question is left to the head.
+    """
+    minimal_rows: list[int] = []
+    for row, state in enumerate(states):
+        if state.role is not Role.CLIENT or "rupture_withdrawal" not in state.scores:
+            continue
+        if not is_minimal_answer(state.text):
+            continue
+        previous = _previous(states, row, Role.THERAPIST)
+        pressing = (
+            previous is not None
+            and max((previous.scores.get(tag, 0.0) for tag in PRESSING_TAGS), default=0.0) >= 0.5
+            and not _soft_question(previous)
+        )
+        recent = [r for r in minimal_rows if row - r <= window]
+        minimal_rows.append(row)
+        if pressing and recent:
+            state.raise_to(
+                "rupture_withdrawal",
+                0.75,
+                "rupture_window",
+                "a second minimal answer within a few turns, after the therapist pressed "
+                "(3RS: minimal response)",
+            )
+        elif pressing:
+            state.raise_to(
+                "rupture_withdrawal",
+                0.5,
+                "rupture_window",
+                "a minimal answer right after the therapist pressed (3RS: minimal response)",
+            )
+
+
+def _soft_question(state: TurnState) -> bool:
+    """An open question or an explicit permission check does not press."""
+    return (
+        state.scores.get("open_question", 0.0) >= 0.5
+        or state.scores.get("collaboration", 0.0) >= 0.5
+    )
+
+
+def _previous(states: Sequence[TurnState], row: int, role: Role) -> TurnState | None:
+    for earlier in reversed(states[:row]):
+        if earlier.role is role:
+            return earlier
+    return None
+
+
+# --------------------------------------------------------------------- repair
+# 3RS resolution strategies: acknowledge one's part, invite talk about the therapy,
+# validate the defensive stance, change the task, clarify a misunderstanding.
+REPAIR_MARKERS = re.compile(
+    r"\b(i'm sorry|i am sorry|sorry,? i|my mistake|my fault|i pushed|i was pushing|"
+    r"i jumped|i got ahead|i missed|i misunderstood|i hear (that|you)|you're right|you are right|"
+    r"that's fair|fair enough|fair point|let's (slow|step back|leave|put that|drop)|"
+    r"how is this going|how's this (going|landing)|what would be (more )?(helpful|useful)|"
+    r"what do you need from me|tell me (more )?about (what|how) (this|that) (was|is) like for you|"
+    r"we don't have to|we can (leave|drop|stop|set)|thank you for telling me)"
+)
+
+
+def repair_after_rupture(
+    states: Sequence[TurnState], thresholds: dict[str, float], window: int = REPAIR_WINDOW
+) -> None:
+    """Raise ``repair`` for a therapist turn with repair cues soon after a rupture.
+
+    Safran & Muran: repair answers a rupture marker; the 3RS counts a resolution
+    strategy when it follows a rupture, typically within the next few exchanges. A
+    turn within ``window`` turns after a client turn whose rupture probability passes
+    its threshold, carrying a repair cue (codebook or the markers above), is raised to
+    at least 0.6; without any rupture before it, a repair score is left to the head
+    (inviting feedback about the therapy is repair even unprompted).
+    """
+    last_rupture: int | None = None
+    for row, state in enumerate(states):
+        if state.role is Role.CLIENT:
+            for tag in ("rupture_withdrawal", "rupture_confrontation"):
+                if state.scores.get(tag, 0.0) >= thresholds.get(tag, 0.5):
+                    last_rupture = row
+            continue
+        if state.role is not Role.THERAPIST or "repair" not in state.scores:
+            continue
+        if last_rupture is None or row - last_rupture > window:
+            continue
+        cued = "repair" in state.cue_tags or REPAIR_MARKERS.search(state.text.lower()) is not None
+        if cued:
+            state.raise_to(
+                "repair",
+                0.6,
+                "repair_after_rupture",
+                f"repair cue {row - last_rupture} turn(s) after a rupture marker (3RS resolution)",
+            )
+
+
+# --------------------------------------------------------------------- advice
+PERMISSION_ASKED = re.compile(
+    r"\b(would it be (ok|okay|alright|all right)|is it (ok|okay|alright) if|can i (share|suggest|offer|tell)|"
+    r"may i|mind if i|do you want (some|my|a few) (ideas|suggestions|thoughts)|"
+    r"would you like (some|my|a few|to hear)|want to hear (some|what)|if you're open to)"
+)
+CLIENT_REQUEST = re.compile(
+    r"\b(what (should|do|would|can) i do|what do you (think|suggest|recommend)|"
+    r"should i\b|any (advice|ideas|tips|suggestions)|can you (tell|help) me (what|how)|"
+    r"tell me what to do|what would you do|how do i)"
+)
+
+
+def advice_permission(states: Sequence[TurnState]) -> None:
+    """Decide ``advice`` permission from the exchange (MITI: Persuade with Permission).
+
+    ``asked`` when the client asked for advice in the previous client turn, or the
+    therapist asked permission in the same turn or the previous therapist turn; the
+    head's own estimate is kept as a tie-breaker (weight one half).
+    """
+    for row, state in enumerate(states):
+        probs = state.attribute_scores.get("advice.permission")
+        if state.role is not Role.THERAPIST or not probs or "asked" not in probs:
+            continue
+        client = _previous(states, row, Role.CLIENT)
+        therapist = _previous(states, row, Role.THERAPIST)
+        reasons = []
+        if client is not None and CLIENT_REQUEST.search(client.text.lower()):
+            reasons.append("the client asked for it")
+        if PERMISSION_ASKED.search(state.text.lower()):
+            reasons.append("permission asked in the same turn")
+        previous_permission = therapist is not None and (
+            PERMISSION_ASKED.search(therapist.text.lower()) is not None
+            or (
+                therapist.scores.get("collaboration", 0.0) >= 0.5
+                and therapist.surface.get("has_question_mark", 0.0) > 0
+            )
+        )
+        if previous_permission and (client is None or not is_refusal(client.text)):
+            reasons.append("permission asked in the previous exchange")
+        rule_asked = 0.9 if reasons else 0.15
+        asked = 0.5 * probs["asked"] + 0.5 * rule_asked
+        state.attribute_scores["advice.permission"] = {"asked": asked, "unasked": 1.0 - asked}
+        if reasons:
+            state.note("advice", "advice_permission", "asked: " + "; ".join(reasons))
+
+
+def is_refusal(text: str) -> bool:
+    norm = _normalised(text)
+    return bool(re.match(r"^(no|nah|not really|i'd rather not|please don't|not now)\b", norm))
+
+
+# --------------------------------------------------------------------- self-disclosure
+DISTRESS = re.compile(
+    r"\b(can't stop crying|cannot stop crying|crying|sobbing|panic|panicking|can't breathe|"
+    r"want to die|wanna die|kill myself|end it|falling apart|can't cope|cannot cope|"
+    r"can't do this|so scared|terrified|shaking|breaking down|hurt myself|hopeless)\b"
+)
+HAND_BACK = re.compile(r"\b(you|your|you're|yourself)\b")
+
+
+def disclosure_timing_reasons(
+    state: TurnState, previous_client: TurnState | None, opening: bool
+) -> list[str]:
+    """Why a self-disclosure is poorly timed (Hill & Knox), empty when well timed."""
+    reasons: list[str] = []
+    words = [w for w in state.words if w[0].isalpha()]
+    if opening:
+        reasons.append("it comes in the opening turns of the session")
+    if previous_client is not None and DISTRESS.search(previous_client.text.lower()):
+        reasons.append("it comes right after acute client distress")
+    if len(words) > LONG_DISCLOSURE_WORDS:
+        reasons.append(f"it is long ({len(words)} words)")
+    sentences = re.split(r"(?<=[.!?])\s+", state.text.strip())
+    last = sentences[-1].lower() if sentences else ""
+    if not ("?" in last or HAND_BACK.search(last) or state.surface.get("last_wh", 0) > 0):
+        reasons.append("it does not hand the focus back to the client")
+    first_person = sum(w in {"i", "me", "my", "mine", "myself"} for w in words)
+    second_person = sum(w in {"you", "your", "yourself"} for w in words)
+    if words and first_person >= 4 and first_person > 3 * max(1, second_person):
+        reasons.append("it keeps the focus on the therapist")
+    return reasons
+
+
+def self_disclosure_timing(
+    states: Sequence[TurnState], session_index_opening: int = OPENING_TURNS
+) -> None:
+    """Decide ``self_disclosure`` timing and ``poorly_timed_self_disclosure``.
+
+    Hill & Knox (2001, 2002; Knox & Hill 2003): disclose rarely and briefly, aim the
+    disclosure at the client's need and hand the focus straight back; avoid
+    disclosures that pull the focus to the therapist, interrupt the client, or come
+    while the client is in acute distress (a sensible rule rather than a sourced
+    finding) or before the relationship is established (opening turns). Each reason
+    found pushes the timing towards ``poorly_timed``: none -> 0.15, one -> 0.55, two
+    or more -> 0.9; acute distress or the opening turns alone count as two. The
+    head's estimate is averaged in with weight one half. The derived tag's score is
+    p(self_disclosure) x p(poorly_timed).
+    """
+    for row, state in enumerate(states):
+        if state.role is not Role.THERAPIST or "self_disclosure" not in state.scores:
+            continue
+        probs = state.attribute_scores.get("self_disclosure.timing") or {}
+        previous_client = next(
+            (s for s in reversed(states[max(0, row - 2) : row]) if s.role is Role.CLIENT), None
+        )
+        reasons = disclosure_timing_reasons(
+            state, previous_client, state.index < session_index_opening
+        )
+        strong = any("opening" in r or "distress" in r for r in reasons)
+        count = len(reasons) + (1 if strong else 0)
+        rule_poor = 0.15 if count == 0 else 0.55 if count == 1 else 0.9
+        head_poor = probs.get("poorly_timed", rule_poor)
+        poor = 0.5 * head_poor + 0.5 * rule_poor
+        state.attribute_scores["self_disclosure.timing"] = {
+            "well_timed": 1.0 - poor,
+            "poorly_timed": poor,
+        }
+        if "poorly_timed_self_disclosure" in state.scores:
+            state.scores["poorly_timed_self_disclosure"] = state.scores["self_disclosure"] * poor
+        if reasons:
+            state.note(
+                "self_disclosure",
+                "self_disclosure_timing",
+                "timing: " + "; ".join(reasons) + " (Hill & Knox)",
+            )
+
+
+Rule = Callable[[Sequence[TurnState]], None]
+
+
+def apply_rules(
+    states: Sequence[TurnState], label_roles: dict[str, str], thresholds: dict[str, float]
+) -> None:
+    """All rules, in order, on one transcript's turns (mutates the states)."""
+    role_mask(states, label_roles)
+    rupture_window(states)
+    repair_after_rupture(states, thresholds)
+    advice_permission(states)
+    self_disclosure_timing(states)

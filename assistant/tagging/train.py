@@ -1,0 +1,537 @@
+"""Train the head on any coded transcripts (our scenes, or a lab's own JSONL/CSV codes).
+
+1. Labels, their roles and their attributes come from the gold data (the codebook's
+   ``applies_to`` decides the role of our own tag ids).
+2. The transcripts are dealt into K folds (``TrainConfig.members``), by transcript
+   (scene), never by turn, so no scene leaks between training and dev.
+3. Every turn is encoded once (vectors cached by text within the run).
+4. Cross-fitting: member k is trained on the other folds with role-masked,
+   class-weighted BCE plus attribute cross-entropy on the positives, seeded, and
+   early-stopped on fold k. The shipped head is the ensemble of the K members.
+5. Per-tag thresholds are tuned on the out-of-fold predictions of all training
+   turns (each turn scored by the member that never saw it), with the context rules
+   on: K times more dev data than a single split, so steadier thresholds.
+6. The folder is saved with its manifest, reloaded and (when a test set is given)
+   evaluated; the test set is used for nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from assistant.errors import ValidationError
+from assistant.model import CLIENT_TAGS, TAG_ATTRIBUTES, THERAPIST_TAGS, Transcript
+from assistant.tagging.codebook import DEFAULT_CODEBOOK, load_codebook
+from assistant.tagging.components import PIPELINE, build_nlp
+from assistant.tagging.encoder import (
+    ENCODER_NAME,
+    ENCODER_PACKAGE,
+    ENCODER_SHA256,
+    MAX_TOKENS,
+    load_encoder,
+)
+from assistant.tagging.evaluate import evaluate_tagger
+from assistant.tagging.features import FeatureSpec
+from assistant.tagging.head import HeadEnsemble, TaggerHead, save_model, write_manifest
+from assistant.tagging.pipeline import Derived, Scorer, encode_cached, featurize
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class TrainConfig:
+    seed: int = 13
+    hidden: int = 256
+    dropout: float = 0.3
+    input_dropout: float = 0.1
+    max_epochs: int = 80
+    patience: int = 8
+    lr: float = 1e-3
+    weight_decay: float = 1e-2
+    batch_size: int = 128
+    members: int = 5  # = cross-fitting folds: each member holds one fold out
+    default_epochs: int = 30  # without a dev split (tiny data) there is no early stopping
+    max_chars: int = 2000
+
+
+def data_hash(transcripts: Sequence[Transcript]) -> str:
+    """sha256 of the training content (ids, roles, texts, gold codes), path-independent."""
+    digest = hashlib.sha256()
+    for t in transcripts:
+        for turn in t.turns:
+            record = [
+                t.id,
+                turn.index,
+                turn.role.value,
+                turn.text,
+                sorted(turn.tags),
+                turn.attributes,
+            ]
+            digest.update(json.dumps(record, sort_keys=True).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def label_schema(
+    transcripts: Sequence[Transcript],
+) -> tuple[list[str], dict[str, str], dict[str, list[str]], list[Derived]]:
+    """Labels (ours first, in our order), label -> role, attribute values, derived tags."""
+    seen: Counter[str] = Counter()
+    roles: dict[str, Counter[str]] = {}
+    values: dict[str, set[str]] = {}
+    for t in transcripts:
+        for turn in t.turns:
+            seen.update(turn.tags)
+            for tag in turn.tags:
+                roles.setdefault(tag, Counter())[turn.role.value] += 1
+            for tag, attrs in turn.attributes.items():
+                for name, value in attrs.items():
+                    values.setdefault(f"{tag}.{name}", set()).add(value)
+    ours = THERAPIST_TAGS + CLIENT_TAGS
+    labels = [tag for tag in ours if tag in seen] + sorted(tag for tag in seen if tag not in ours)
+    if not labels:
+        raise ValidationError("the training data has no gold tags; nothing to learn")
+    known_roles = {**{t: "therapist" for t in THERAPIST_TAGS}, **{t: "client" for t in CLIENT_TAGS}}
+    label_roles = {tag: known_roles.get(tag) or roles[tag].most_common(1)[0][0] for tag in labels}
+    attributes: dict[str, list[str]] = {}
+    for key in sorted(values):
+        tag, name = key.split(".", 1)
+        if tag not in labels:
+            continue
+        order = TAG_ATTRIBUTES.get(tag, {}).get(name, ())
+        attributes[key] = [v for v in order if v in values[key]] + sorted(values[key] - set(order))
+        if len(attributes[key]) < 2:
+            # One value only: nothing to predict, but keep the value so it is still given.
+            attributes[key] = attributes[key] + ["other"]
+    derived: list[Derived] = []
+    if "poorly_timed_self_disclosure" in labels and "poorly_timed" in attributes.get(
+        "self_disclosure.timing", []
+    ):
+        derived.append(
+            Derived("poorly_timed_self_disclosure", "self_disclosure", "timing", "poorly_timed")
+        )
+    return labels, label_roles, attributes, derived
+
+
+def folds_by_transcript(
+    transcripts: Sequence[Transcript], k: int, seed: int, labels: Sequence[str]
+) -> list[list[int]]:
+    """``k`` disjoint dev folds of transcript indices (never split inside a transcript).
+
+    Transcripts are dealt round-robin, rarest label first, so every fold sees some
+    positives of each label; the order within a label group is a seeded shuffle.
+    """
+    n = len(transcripts)
+    k = max(0, min(k, n))
+    if k < 2:
+        return []
+    counts = Counter(tag for t in transcripts for turn in t.turns for tag in turn.tags)
+    rank = {label: counts[label] for label in labels}
+
+    def rarest(i: int) -> tuple[int, str]:
+        present = [tag for turn in transcripts[i].turns for tag in turn.tags]
+        if not present:
+            return (10**9, "")
+        tag = min(present, key=lambda t: (rank.get(t, 10**9), t))
+        return (rank.get(tag, 10**9), tag)
+
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    order.sort(key=rarest)  # stable: the shuffle decides ties
+    folds: list[list[int]] = [[] for _ in range(k)]
+    for position, i in enumerate(order):
+        folds[position % k].append(i)
+    return [sorted(fold) for fold in folds]
+
+
+def targets(
+    transcripts: Sequence[Transcript],
+    labels: Sequence[str],
+    label_roles: dict[str, str],
+    attributes: dict[str, list[str]],
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Gold matrix (n, L), role mask (n, L) and attribute targets (n,) with -1 = none."""
+    turns = [turn for t in transcripts for turn in t.turns]
+    y = np.zeros((len(turns), len(labels)), dtype=np.float32)
+    mask = np.zeros_like(y)
+    attr = {key: np.full(len(turns), -1, dtype=np.int64) for key in attributes}
+    for row, turn in enumerate(turns):
+        for j, label in enumerate(labels):
+            mask[row, j] = float(label_roles[label] == turn.role.value)
+            y[row, j] = float(label in turn.tags)
+        for key, values in attributes.items():
+            tag, name = key.split(".", 1)
+            value = turn.attributes.get(tag, {}).get(name)
+            if tag in turn.tags and value in values:
+                attr[key][row] = values.index(value)
+    return y, mask, attr
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _loss(
+    head: TaggerHead,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    mask: torch.Tensor,
+    attr: dict[str, torch.Tensor],
+    pos_weight: torch.Tensor,
+) -> torch.Tensor:
+    logits, attr_logits = head(x)
+    bce = F.binary_cross_entropy_with_logits(logits, y, pos_weight=pos_weight, reduction="none")
+    loss = (bce * mask).sum() / mask.sum().clamp(min=1.0)
+    for key, target in attr.items():
+        keep = target >= 0
+        if keep.any():
+            loss = loss + 0.5 * F.cross_entropy(attr_logits[key][keep], target[keep])
+    return loss
+
+
+def fit_head(
+    x: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    attr: dict[str, np.ndarray],
+    labels: list[str],
+    attributes: dict[str, list[str]],
+    config: TrainConfig,
+    dev: tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]] | None = None,
+    epochs: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[TaggerHead, int, list[float]]:
+    """Train one head; early-stop on dev loss, or run exactly ``epochs`` without dev."""
+    # Small matrices: one thread is faster than several (no OpenMP spin-waits), and
+    # it keeps training bit-for-bit reproducible across machines with more cores.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _fit_head(x, y, mask, attr, labels, attributes, config, dev, epochs, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit_head(
+    x: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    attr: dict[str, np.ndarray],
+    labels: list[str],
+    attributes: dict[str, list[str]],
+    config: TrainConfig,
+    dev: tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]] | None,
+    epochs: int | None,
+    progress: Progress | None,
+) -> tuple[TaggerHead, int, list[float]]:
+    seed_everything(config.seed)
+    head = TaggerHead(
+        x.shape[1], labels, attributes, config.hidden, config.dropout, config.input_dropout
+    )
+    optimiser = torch.optim.AdamW(
+        head.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True
+    )
+    pos = (y * mask).sum(0)
+    neg = ((1 - y) * mask).sum(0)
+    pos_weight = torch.from_numpy(np.clip(np.sqrt(neg / np.maximum(pos, 1.0)), 1.0, 10.0)).float()
+    xt, yt, mt = map(torch.from_numpy, (x, y, mask))
+    at = {k: torch.from_numpy(v) for k, v in attr.items()}
+    if dev is not None:
+        dx, dy, dm, da = dev
+        dev_t = (
+            torch.from_numpy(dx),
+            torch.from_numpy(dy),
+            torch.from_numpy(dm),
+            {k: torch.from_numpy(v) for k, v in da.items()},
+        )
+    total = epochs or config.max_epochs
+    generator = torch.Generator().manual_seed(config.seed)
+    best_loss, best_epoch, best_state, history = float("inf"), 0, None, []
+    for epoch in range(1, total + 1):
+        head.train()
+        order = torch.randperm(len(xt), generator=generator)
+        for start in range(0, len(order), config.batch_size):
+            batch = order[start : start + config.batch_size]
+            loss = _loss(
+                head,
+                xt[batch],
+                yt[batch],
+                mt[batch],
+                {k: v[batch] for k, v in at.items()},
+                pos_weight,
+            )
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        if progress is not None:
+            progress("train", epoch, total)
+        if dev is None:
+            continue
+        head.eval()
+        with torch.no_grad():
+            dev_loss = float(_loss(head, *dev_t, pos_weight))
+        history.append(dev_loss)
+        if dev_loss < best_loss - 1e-4:
+            best_loss, best_epoch = dev_loss, epoch
+            best_state = {k: v.clone() for k, v in head.state_dict().items()}
+        elif epoch - best_epoch >= config.patience:
+            if progress is not None:
+                progress("train", total, total)
+            break
+    if best_state is not None:
+        head.load_state_dict(best_state)
+    head.eval()
+    return head, best_epoch or total, history
+
+
+def _f1(gold: np.ndarray, pred: np.ndarray) -> float:
+    tp = float((gold & pred).sum())
+    fp = float((~gold & pred).sum())
+    fn = float((gold & ~pred).sum())
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+GRID = np.round(np.arange(0.1, 0.91, 0.025), 3)
+
+
+@dataclass
+class DevGroup:
+    """Held-out transcripts with their rows, scored by the member that did not see them."""
+
+    scorer: Scorer
+    transcripts: list[Transcript]
+    texts: list[str]
+    docs: list[Any]
+    features: np.ndarray
+
+
+def tune_thresholds(
+    groups: Sequence[DevGroup], labels: Sequence[str]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Per-tag thresholds maximising out-of-fold F1 with the rules on.
+
+    Two passes, because the repair rule reads the rupture thresholds. Of all thresholds
+    within 2% of the best F1 the middle one is kept, which depends less on a handful of
+    turns than the single best point. Returns thresholds and the F1 at the best point.
+    """
+    thresholds = {label: 0.5 for label in labels}
+    dev_f1: dict[str, float] = {}
+    for _ in range(2):
+        states = []
+        turns = []
+        for group in groups:
+            group.scorer.thresholds = dict(thresholds)
+            scored = group.scorer.states(group.transcripts, group.texts, group.docs, group.features)
+            states.extend(s for per_transcript in scored for s in per_transcript)
+            turns.extend(turn for t in group.transcripts for turn in t.turns)
+        for label in labels:
+            rows = [i for i, s in enumerate(states) if label in s.scores]
+            gold = np.array([label in turns[i].tags for i in rows], dtype=bool)
+            if not rows or not gold.any():
+                continue
+            probs = np.array([states[i].scores[label] for i in rows])
+            f1s = np.array([_f1(gold, probs >= t) for t in GRID])
+            good = GRID[f1s >= f1s.max() * 0.98]
+            thresholds[label] = float(np.round(np.median(good), 3))
+            dev_f1[label] = float(f1s.max())
+    return thresholds, dev_f1
+
+
+def train_tagger(
+    train: Sequence[Transcript],
+    out: str | Path,
+    *,
+    name: str | None = None,
+    codebook_path: str | Path | None = None,
+    test: Sequence[Transcript] | None = None,
+    config: TrainConfig | None = None,
+    progress: Progress | None = None,
+    sources: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Train, save and (optionally) test a tagger; returns the saved manifest."""
+    config = config or TrainConfig()
+    out = Path(out)
+    started = time.time()
+    train = list(train)
+    if not train:
+        raise ValidationError("no training transcripts")
+    labels, label_roles, attributes, derived = label_schema(train)
+    codebook_file = Path(codebook_path) if codebook_path is not None else DEFAULT_CODEBOOK
+    codebook = load_codebook(codebook_file)
+    codebook_text = codebook_file.read_text(encoding="utf-8")
+    nlp = build_nlp(codebook_file, PIPELINE)
+    encoder = load_encoder()
+    spec = FeatureSpec(encoder.dim, codebook.ids)
+    cache: dict[str, dict[str, np.ndarray]] = {}
+
+    if progress is not None:
+        progress("encode", 0, 1)
+    texts, _, docs, _, x = featurize(train, nlp, encoder, spec, config.max_chars, 64, cache)
+    if progress is not None:
+        progress("encode", 1, 1)
+    y, mask, attr = targets(train, labels, label_roles, attributes)
+    rows_of = _rows_by_transcript(train)
+    folds = folds_by_transcript(train, config.members, config.seed, labels)
+
+    def take(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        return x[rows], y[rows], mask[rows], {k: v[rows] for k, v in attr.items()}
+
+    members: list[TaggerHead] = []
+    groups: list[DevGroup] = []
+    epochs: list[int] = []
+    for m, fold in enumerate(folds):
+        held = set(fold)
+        tr = np.concatenate([rows_of[i] for i in range(len(train)) if i not in held])
+        dv = np.concatenate([rows_of[i] for i in fold])
+        member, best_epoch, _ = fit_head(
+            *take(tr),
+            labels,
+            attributes,
+            replace(config, seed=config.seed + 101 * m),
+            dev=take(dv),
+            progress=progress,
+        )
+        members.append(member)
+        epochs.append(best_epoch)
+        groups.append(
+            DevGroup(
+                Scorer(member, labels, label_roles, {}, attributes, derived),
+                [train[i] for i in fold],
+                [texts[r] for r in dv],
+                [docs[r] for r in dv],
+                x[dv],
+            )
+        )
+    if groups:
+        thresholds, dev_f1 = tune_thresholds(groups, labels)
+        logger.info(
+            "best epochs %s; out-of-fold F1 %s", epochs, {k: round(v, 3) for k, v in dev_f1.items()}
+        )
+    else:  # too few transcripts to hold any out: fixed epochs, thresholds at 0.5
+        members = [
+            fit_head(x, y, mask, attr, labels, attributes, config, epochs=config.default_epochs)[0]
+        ]
+        epochs = [config.default_epochs]
+        thresholds, dev_f1 = {label: 0.5 for label in labels}, {}
+    head = HeadEnsemble(members)
+
+    examples = _example_vectors(codebook_file, encoder, cache)
+    manifest: dict[str, Any] = {
+        "name": name or out.name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "labels": labels,
+        "label_roles": label_roles,
+        "thresholds": thresholds,
+        "attributes": attributes,
+        "derived": [asdict(d) for d in derived],
+        "features": spec.to_dict(),
+        "pipeline": list(PIPELINE),
+        "encoder": {
+            "name": ENCODER_NAME,
+            "package": ENCODER_PACKAGE,
+            "sha256": ENCODER_SHA256,
+            "max_tokens": MAX_TOKENS,
+            "pooling": "mean",
+            "normalised": True,
+        },
+        "head": {
+            "hidden": config.hidden,
+            "dropout": config.dropout,
+            "members": len(members),
+            "epochs": epochs,
+        },
+        "training": {
+            "data_sha256": data_hash(train),
+            "sources": list(sources),
+            "transcripts": len(train),
+            "turns": int(len(x)),
+            "dev_folds": [[train[i].id for i in fold] for fold in folds],
+            "label_counts": {label: int(y[:, j].sum()) for j, label in enumerate(labels)},
+            "config": asdict(config),
+            "seconds": None,
+        },
+        "codebook": {"version": codebook.version, "sha256": codebook.sha256},
+        "metrics": {"out_of_fold_f1": dev_f1},
+    }
+    manifest["training"]["seconds"] = round(time.time() - started, 1)
+    manifest = save_model(out, head, manifest, examples, codebook_text)
+    if test:
+        record_test(out, manifest, test)
+    return manifest
+
+
+def record_test(
+    folder: Path, manifest: dict[str, Any], test: Sequence[Transcript]
+) -> dict[str, Any]:
+    """Evaluate the saved model on held-out gold and store the numbers in its manifest."""
+    report = evaluate_folder(folder, test)
+    manifest["metrics"]["test"] = compact_report(report)
+    write_manifest(folder, manifest)
+    return report
+
+
+def evaluate_folder(folder: Path, gold: Sequence[Transcript]) -> dict[str, Any]:
+    """Load the saved folder as a tagger (fresh, not cached) and score it on ``gold``."""
+    from assistant.tagging import clear_cache, load_tagger
+
+    clear_cache()
+    report = evaluate_tagger(load_tagger(folder), gold)
+    clear_cache()
+    return report
+
+
+def compact_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The numbers worth keeping in a manifest (no confusion lists)."""
+    return {
+        "turns": report["turns"],
+        "macro_f1": round(report["macro_f1"], 4),
+        "micro_f1": round(report["micro_f1"], 4),
+        "tags": {
+            tag: {
+                k: (round(v, 4) if isinstance(v, float) else v)
+                for k, v in s.items()
+                if k in ("precision", "recall", "f1", "kappa", "support")
+            }
+            for tag, s in report["tags"].items()
+        },
+        "attributes": {
+            key: {"accuracy": round(v["accuracy"], 4), "n": v["n"]}
+            for key, v in report["attributes"].items()
+        },
+    }
+
+
+def _rows_by_transcript(transcripts: Sequence[Transcript]) -> list[np.ndarray]:
+    rows: list[np.ndarray] = []
+    start = 0
+    for t in transcripts:
+        rows.append(np.arange(start, start + len(t.turns)))
+        start += len(t.turns)
+    return rows
+
+
+def _example_vectors(
+    codebook_file: Path, encoder: Any, cache: dict[str, dict[str, np.ndarray]]
+) -> np.ndarray:
+    from assistant.tagging.pipeline import codebook_examples
+
+    texts = [example.text for example in codebook_examples(codebook_file)]
+    if not texts:
+        return np.zeros((0, encoder.dim), dtype=np.float32)
+    return encode_cached(encoder, texts, 64, ("mean",), cache)["mean"]

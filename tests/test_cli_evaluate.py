@@ -1,0 +1,64 @@
+"""``alliance evaluate``: per-tag table or JSON for the shipped model on gold data."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from assistant.cli import main
+from tests.test_tagging_train import TINY_GOLD
+
+
+def _run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["alliance", *args])
+    with pytest.raises(SystemExit) as info:
+        main()
+        sys.exit(0)
+    out, err = capsys.readouterr()
+    return int(info.value.code or 0), out, err
+
+
+@pytest.fixture
+def gold(tmp_path):
+    path = tmp_path / "gold.txt"
+    path.write_text(TINY_GOLD)
+    return path
+
+
+@pytest.mark.slow
+def test_cli_evaluate_prints_a_per_tag_table(monkeypatch, capsys, gold):
+    code, out, err = _run(monkeypatch, capsys, "evaluate", "--gold", str(gold))
+    assert code == 0, err
+    for word in (
+        "precision",
+        "recall",
+        "kappa",
+        "support",
+        "open_question",
+        "macro F1",
+        "confusion",
+    ):
+        assert word in out
+    assert "reflection.depth accuracy" in out
+
+
+@pytest.mark.slow
+def test_cli_evaluate_json_has_every_metric(monkeypatch, capsys, gold):
+    code, out, _ = _run(monkeypatch, capsys, "evaluate", "--gold", str(gold), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["turns"] == 24 and report["model"] == "alliance-tagger"
+    open_q = report["tags"]["open_question"]
+    assert open_q["support"] == 3
+    assert set(open_q) >= {"precision", "recall", "f1", "kappa", "support"}
+    assert "missed_as" in report["confusion"]["reflection"]
+
+
+def test_cli_evaluate_unknown_model_is_one_error_line(monkeypatch, capsys, gold):
+    code, _, err = _run(
+        monkeypatch, capsys, "evaluate", "--gold", str(gold), "--model", "no-such-model"
+    )
+    assert code == 2
+    assert "no model folder 'no-such-model'" in err and err.count("\n") == 1

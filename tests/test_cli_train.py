@@ -1,0 +1,59 @@
+"""``alliance train``: trains from a gold file, shows the held-out report, writes a folder."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from assistant.cli import main
+from tests.test_tagging_train import TINY_GOLD
+
+
+def _run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["alliance", *args])
+    with pytest.raises(SystemExit) as info:
+        main()
+        sys.exit(0)
+    out, err = capsys.readouterr()
+    return int(info.value.code or 0), out, err
+
+
+@pytest.mark.slow
+def test_cli_train_writes_a_model_and_reports_held_out_scores(monkeypatch, capsys, tmp_path):
+    gold = tmp_path / "gold.txt"
+    gold.write_text(TINY_GOLD)
+    out_dir = tmp_path / "models" / "tiny"
+    code, out, err = _run(
+        monkeypatch,
+        capsys,
+        "train",
+        "--data",
+        str(gold),
+        "--out",
+        str(out_dir),
+        "--test",
+        str(gold),
+    )
+    assert code == 0, err
+    assert "trained tiny on 3 transcripts / 24 turns" in out
+    assert "held-out dev: out-of-fold over 3 folds" in out and "test: 24 turns" in out
+    manifest = json.loads((out_dir / "manifest.json").read_text())
+    assert manifest["training"]["sources"] == [str(gold)]
+    assert "test" in manifest["metrics"]
+
+
+def test_cli_train_missing_data_is_one_error_line(monkeypatch, capsys, tmp_path):
+    code, out, err = _run(
+        monkeypatch,
+        capsys,
+        "train",
+        "--data",
+        str(tmp_path / "absent.jsonl"),
+        "--out",
+        str(tmp_path / "m"),
+    )
+    assert code == 2
+    assert err.startswith("error: ") and "absent.jsonl" in err and err.count("\n") == 1
+    assert not (tmp_path / "m").exists()

@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from assistant.model import Role, Transcript, Turn
+from assistant.tagging.components import build_nlp
+from assistant.tagging.features import (
+    FeatureSpec,
+    build_matrix,
+    session_length,
+    slots_for,
+)
+
+
+def _transcript(tid, texts, start=0, **source):
+    turns = [
+        Turn(
+            index=start + i,
+            speaker="T" if i % 2 == 0 else "C",
+            role=Role.THERAPIST if i % 2 == 0 else Role.CLIENT,
+            text=text,
+        )
+        for i, text in enumerate(texts)
+    ]
+    return Transcript(id=tid, turns=turns, source=source)
+
+
+def test_features_session_length_from_source_scene_or_turns():
+    assert session_length(_transcript("a", ["x", "y"], session_length=60)) == 60
+    assert session_length(_transcript("a", ["x", "y"], start=14, format="scenes")) == 120
+    assert session_length(_transcript("a", ["x", "y", "z"], start=5)) == 8
+
+
+def test_features_slots_link_each_turn_to_its_predecessor_within_a_transcript():
+    slots = slots_for([_transcript("a", ["x", "y", "z"]), _transcript("b", ["p", "q"])])
+    assert [s.prev for s in slots] == [None, 0, 1, None, 3]
+    assert slots[2].window == (0, 1)
+    assert slots[3].window == ()
+
+
+def test_features_matrix_layout_puts_views_context_and_relations_in_place():
+    nlp = build_nlp(None)
+    texts = ["what happened at work?", "my boss shouted at me", "your boss shouted at you"]
+    docs = list(nlp.pipe(texts))
+    mean = np.eye(3, 4, dtype=np.float32)
+    tail = np.full((3, 4), 0.5, dtype=np.float32)
+    spec = FeatureSpec(embedding_dim=4, cue_tags=("a", "b"), views=("mean", "tail"))
+    assert spec.encoder_views == ("mean", "tail")
+    x = build_matrix(
+        spec, slots_for([_transcript("a", texts, start=0)]), docs, {"mean": mean, "tail": tail}
+    )
+    assert x.shape == (3, spec.dim)
+    np.testing.assert_array_equal(x[1, :4], mean[1])  # the turn
+    np.testing.assert_array_equal(x[1, 4:8], tail[1])  # its last sentence
+    np.testing.assert_array_equal(x[1, 8:12], mean[0])  # the turn before it
+    np.testing.assert_array_equal(x[0, 8:12], 0.0)  # no turn before the first
+    extra = dict(zip(spec.extra, x[2, -len(spec.extra) :], strict=True))
+    assert extra["role_therapist"] == 1.0 and extra["has_prev"] == 1.0
+    assert extra["opening"] == 1.0
+    assert extra["position"] == pytest.approx(2 / 2)
+    # "your boss shouted at you" shares boss/shouted with the client's turn
+    assert extra["prev_overlap_turn"] == pytest.approx(1.0)
+    assert extra["prev_overlap_prev"] == pytest.approx(1.0)
+    first = dict(zip(spec.extra, x[0, -len(spec.extra) :], strict=True))
+    assert first["prev_overlap_turn"] == 0.0 and first["other_role_similarity"] == 0.0
+
+
+def test_features_spec_round_trips_through_the_manifest():
+    spec = FeatureSpec(4, ("a",), views=("mean", "layer3"))
+    assert FeatureSpec.from_dict(spec.to_dict()) == spec
+    assert spec.to_dict()["dim"] == spec.dim

@@ -1,0 +1,120 @@
+"""The shipped model end to end (loads the real encoder once per test session)."""
+
+import shutil
+
+import pytest
+
+from assistant.errors import ModelError
+from assistant.model import CLIENT_TAGS, THERAPIST_TAGS, Evidence, Role, Transcript, Turn
+from assistant.tagging import load_tagger, resolve_model
+from assistant.tagging import pipeline as pipeline_module
+from assistant.tagging.pipeline import W_NON_ENGLISH, W_TRUNCATED
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    return load_tagger()
+
+
+def _session(rows, tid="s"):
+    return Transcript(
+        id=tid,
+        turns=[
+            Turn(
+                index=i,
+                speaker=s,
+                role=Role.THERAPIST if s == "T" else Role.CLIENT,
+                text=text,
+                tags=["warmth"] if s == "T" else [],
+            )
+            for i, (s, text) in enumerate(rows)
+        ],
+    )
+
+
+def test_pipeline_tags_obvious_cases(tagger):
+    assert "open_question" in tagger.transform_turn("What brings you in today?").tags
+    assert "closed_question" in tagger.transform_turn("Did you take it?").tags
+    assert tagger.transform_turn("mm-hmm").tags == []
+    assert (
+        "self_disclosure"
+        in tagger.transform_turn(
+            "I lost my own father a few years ago, so I know a little of that weight."
+        ).tags
+    )
+
+
+def test_pipeline_turn_with_client_context(tagger):
+    context = [
+        Turn(index=0, speaker="C", role=Role.CLIENT, text="I just feel so alone since she left.")
+    ]
+    turn = tagger.transform_turn(
+        "You've been carrying this on your own, and it's wearing you down.", context=context
+    )
+    assert "reflection" in turn.tags
+    assert turn.attributes["reflection"]["depth"] in ("simple", "complex")
+    client = tagger.transform_turn("this is a waste of my time", role=Role.CLIENT)
+    assert set(client.scores) == set(CLIENT_TAGS)
+
+
+def test_pipeline_transform_replaces_gold_keeps_order_and_explains(
+    tagger, tiny_transcript, monkeypatch
+):
+    monkeypatch.setattr(pipeline_module, "CHUNK_TURNS", 3)  # force several chunks
+    second = tiny_transcript.model_copy(update={"id": "tiny-2"})
+    third = _session([("T", "Okay."), ("C", "yeah")], "s3")
+    out = list(tagger.transform([tiny_transcript, second, third]))
+    assert [t.id for t in out] == ["tiny", "tiny-2", "s3"]
+    assert out[0].turns[0].text == tiny_transcript.turns[0].text
+    assert "warmth" not in out[2].turns[0].tags  # gold tags do not leak through
+    for transcript in out:
+        for turn in transcript.turns:
+            allowed = THERAPIST_TAGS if turn.is_therapist else CLIENT_TAGS
+            assert set(turn.scores) == set(allowed)
+            assert set(turn.tags) <= set(allowed)
+            for tag in turn.tags:
+                assert turn.evidence[tag] and all(
+                    isinstance(e, Evidence) for e in turn.evidence[tag]
+                )
+                assert any(e.kind == "example" for e in turn.evidence[tag])
+    first = out[0].turns[0]
+    assert "open_question" in first.tags
+    assert out[0].model_dump() == tagger.transform_transcript(tiny_transcript).model_dump()
+
+
+def test_pipeline_bad_input_never_crashes(tagger):
+    long_text = "and then I told him that I was not going to do it again " * 60
+    rows = [
+        ("C", ""),
+        ("C", long_text),
+        ("C", "Me siento muy triste porque mi madre murió el año pasado y no duermo"),
+        ("C", "我最近睡不好，总是想起我妈妈"),
+    ]
+    (out,) = tagger.transform([_session(rows)])
+    empty, long_turn, spanish, chinese = out.turns
+    assert empty.tags == [] and "empty turn" in empty.meta["warnings"][0]
+    assert W_TRUNCATED.split("{")[0] in long_turn.meta["warnings"][0]
+    for turn in (spanish, chinese):
+        assert turn.tags == []
+        assert W_NON_ENGLISH in turn.meta["warnings"]
+        assert max(turn.scores.values()) < 0.3
+
+
+def test_pipeline_corrupt_model_folder_names_the_file(tmp_path):
+    folder = tmp_path / "broken"
+    shutil.copytree(resolve_model(), folder)
+    (folder / "head.safetensors").write_bytes(b"garbage")
+    with pytest.raises(ModelError) as info:
+        load_tagger(folder)
+    assert "head.safetensors" in str(info.value)
+
+
+def test_pipeline_loads_once_and_rejects_unknown_names(tagger):
+    assert load_tagger() is tagger
+    assert tagger.name == "alliance-tagger"
+    assert tagger.manifest["labels"] == tagger.labels
+    assert tagger.encode(["hello", "hi"]).shape == (2, 384)
+    with pytest.raises(ModelError, match="no model folder 'nope'"):
+        load_tagger("nope")

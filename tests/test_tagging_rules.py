@@ -1,0 +1,173 @@
+from assistant.model import Role
+from assistant.tagging.rules import (
+    TurnState,
+    advice_permission,
+    apply_rules,
+    is_minimal_answer,
+    repair_after_rupture,
+    role_mask,
+    rupture_window,
+    self_disclosure_timing,
+)
+
+ROLES = {
+    "advice": "therapist",
+    "closed_question": "therapist",
+    "open_question": "therapist",
+    "repair": "therapist",
+    "self_disclosure": "therapist",
+    "poorly_timed_self_disclosure": "therapist",
+    "rupture_withdrawal": "client",
+    "rupture_confrontation": "client",
+}
+
+
+def t(text, index=40, **scores):
+    return TurnState(Role.THERAPIST, text, index, dict(scores))
+
+
+def c(text, index=40, **scores):
+    return TurnState(Role.CLIENT, text, index, dict(scores))
+
+
+def test_rules_role_mask_keeps_only_the_roles_codes():
+    states = [
+        t("hi", advice=0.9, rupture_withdrawal=0.9),
+        c("no", advice=0.9, rupture_withdrawal=0.9),
+    ]
+    role_mask(states, ROLES)
+    assert states[0].scores == {"advice": 0.9}
+    assert states[1].scores == {"rupture_withdrawal": 0.9}
+    other = [TurnState(Role.OTHER, "interpreting", 0, {"advice": 0.9})]
+    role_mask(other, ROLES)
+    assert other[0].scores == {}
+
+
+def test_rules_minimal_answer_excludes_engaged_short_answers():
+    assert is_minimal_answer("I don't know.")
+    assert is_minimal_answer("um, fine")
+    assert is_minimal_answer("whatever you think")
+    assert not is_minimal_answer("yeah, exactly that")
+    assert not is_minimal_answer("I don't know, maybe because my dad drank too")
+
+
+def test_rules_rupture_window_needs_a_pressing_turn_before_a_minimal_answer():
+    pressed = [t("you need to stop drinking", advice=0.9), c("fine.", rupture_withdrawal=0.1)]
+    rupture_window(pressed)
+    assert pressed[1].scores["rupture_withdrawal"] == 0.5
+    assert pressed[1].evidence["rupture_withdrawal"][0].source == "rupture_window"
+
+    invited = [t("what was that like", open_question=0.9), c("fine.", rupture_withdrawal=0.1)]
+    rupture_window(invited)
+    assert invited[1].scores["rupture_withdrawal"] == 0.1
+
+
+def test_rules_rupture_window_raises_more_for_a_run_of_minimal_answers():
+    states = [
+        t("did you drink", closed_question=0.9),
+        c("no", rupture_withdrawal=0.1),
+        t("not at all?", closed_question=0.9),
+        c("I dunno", rupture_withdrawal=0.1),
+    ]
+    rupture_window(states)
+    assert states[1].scores["rupture_withdrawal"] == 0.5
+    assert states[3].scores["rupture_withdrawal"] == 0.75
+
+
+def test_rules_repair_after_rupture_only_within_the_window_and_with_a_cue():
+    thresholds = {"rupture_confrontation": 0.5, "repair": 0.5}
+    states = [
+        c("this isn't helping at all", rupture_confrontation=0.9),
+        t("you're right, I pushed that too hard", repair=0.2),
+        c("ok", rupture_confrontation=0.1),
+        t("let's slow down", repair=0.2),
+        c("sure", rupture_confrontation=0.1),
+        t("let's slow down then", repair=0.2),
+        t("how was your week", repair=0.2),
+    ]
+    repair_after_rupture(states, thresholds)
+    assert states[1].scores["repair"] == 0.6
+    assert states[3].scores["repair"] == 0.6  # 3 turns after the rupture: in the window
+    assert states[5].scores["repair"] == 0.2  # 5 turns after: outside
+    assert states[6].scores["repair"] == 0.2  # no repair cue
+    assert states[1].evidence["repair"][0].source == "repair_after_rupture"
+
+
+def test_rules_repair_window_counts_turns():
+    thresholds = {"rupture_confrontation": 0.5}
+    states = [
+        c("this is pointless", rupture_confrontation=0.9),
+        t("mm", repair=0.1),
+        c("yeah", rupture_confrontation=0.1),
+        t("I'm sorry, I got ahead of you", repair=0.1),
+    ]
+    repair_after_rupture(states, thresholds)
+    assert states[3].scores["repair"] == 0.6
+
+
+def test_rules_advice_permission_follows_the_exchange():
+    asked = [
+        c("what should I do about the nights"),
+        t("one thing that helps is a fixed bedtime"),
+    ]
+    asked[1].attribute_scores["advice.permission"] = {"asked": 0.3, "unasked": 0.7}
+    advice_permission(asked)
+    assert asked[1].attribute_scores["advice.permission"]["asked"] > 0.5
+
+    unasked = [c("the nights are hard"), t("you should set a fixed bedtime")]
+    unasked[1].attribute_scores["advice.permission"] = {"asked": 0.3, "unasked": 0.7}
+    advice_permission(unasked)
+    assert unasked[1].attribute_scores["advice.permission"]["asked"] < 0.5
+
+
+def _timing(states):
+    for s in states:
+        if s.role is Role.THERAPIST:
+            s.attribute_scores["self_disclosure.timing"] = {"well_timed": 0.5, "poorly_timed": 0.5}
+    self_disclosure_timing(states)
+    return states[-1].attribute_scores["self_disclosure.timing"]["poorly_timed"]
+
+
+def test_rules_self_disclosure_brief_and_handed_back_is_well_timed():
+    states = [
+        c("I feel like a failure as a dad", index=50),
+        t(
+            "I'm a parent too and it's hard. what feels hardest for you?",
+            index=51,
+            self_disclosure=0.9,
+            poorly_timed_self_disclosure=0.5,
+        ),
+    ]
+    assert _timing(states) < 0.5
+    assert states[-1].scores["poorly_timed_self_disclosure"] < 0.5 * 0.9
+
+
+def test_rules_self_disclosure_after_distress_or_in_opening_is_poorly_timed():
+    distress = [
+        c("I can't stop crying, I can't cope", index=50),
+        t("I went through a divorce too. what helps you?", index=51, self_disclosure=0.9),
+    ]
+    assert _timing(distress) > 0.5
+    opening = [t("I had the same problem. how about you?", index=2, self_disclosure=0.9)]
+    assert _timing(opening) > 0.5
+    assert "opening" in opening[0].evidence["self_disclosure"][0].text
+
+
+def test_rules_self_disclosure_long_and_self_focused_is_poorly_timed():
+    story = (
+        "I remember when I was in college I had a really rough year, my roommate left and I "
+        "failed two classes and I honestly didn't know what I was doing with my life, and my "
+        "parents were fighting the whole time, and I think I spent most of that spring just "
+        "sleeping, and it took me a long while and a lot of work with my own counsellor to get out of it."
+    )
+    assert _timing([c("I failed my exam", index=60), t(story, index=61, self_disclosure=0.9)]) > 0.5
+
+
+def test_rules_apply_rules_runs_in_order_without_errors():
+    states = [
+        c("this is pointless", rupture_confrontation=0.9, advice=0.8),
+        t("I hear that", repair=0.3),
+    ]
+    apply_rules(states, ROLES, {"rupture_confrontation": 0.5, "repair": 0.5})
+    assert "advice" not in states[0].scores
+    assert states[1].scores["repair"] == 0.6

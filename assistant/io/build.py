@@ -16,6 +16,8 @@ from assistant.errors import E_NO_SPEAKERS, TranscriptError
 from assistant.io.roles import assign_roles
 from assistant.model import Evidence, Role, Transcript, Turn
 
+MAX_SPEAKER_CHARS = 120  # the width of the stored speaker column
+
 
 @dataclass
 class RawTurn:
@@ -37,6 +39,22 @@ def _first_error(error: pydantic.ValidationError) -> str:
     detail = error.errors()[0]
     where = ".".join(str(p) for p in detail.get("loc", ()))
     return f"{where}: {detail.get('msg', 'invalid value')}" if where else detail.get("msg", "")
+
+
+def _check_storable(turn: RawTurn, path: str) -> None:
+    """Refuse what no database column holds: NUL characters (JSON can spell them
+    '\\u0000') and speaker labels longer than the speaker column."""
+    if "\x00" in turn.text or "\x00" in turn.speaker:
+        raise TranscriptError(
+            "this turn holds a NUL character; expected plain text", path=path, line=turn.line
+        )
+    if len(turn.speaker) > MAX_SPEAKER_CHARS:
+        raise TranscriptError(
+            f"the speaker label is {len(turn.speaker)} characters long; expected at most "
+            f"{MAX_SPEAKER_CHARS}",
+            path=path,
+            line=turn.line,
+        )
 
 
 def build_transcript(
@@ -77,6 +95,8 @@ def build_transcript(
     )
     turns: list[Turn] = []
     previous_index = -1
+    for item in raw:
+        _check_storable(item, path)
     for position, item in enumerate(raw):
         index = position if item.index is None else item.index
         if index <= previous_index:

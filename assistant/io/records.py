@@ -34,6 +34,8 @@ CORE_FIELDS: tuple[str, ...] = (
     "attributes",
     "evidence",
 )
+MAX_TURN_INDEX = 2**31 - 1  # what an INTEGER column holds on every database
+_FLOAT = re.compile(r"^\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$", re.ASCII)
 _TIMESTAMP = re.compile(r"^(?:(?:(\d{1,6}):)?(\d{1,2}):)?(\d{1,9}(?:[.,]\d{1,9})?)$", re.ASCII)
 
 
@@ -161,6 +163,8 @@ def _time(value: Any, name: str) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     seconds = parse_timestamp(value) if isinstance(value, str) else _number(value)
+    if seconds is None and isinstance(value, str) and _FLOAT.match(value.strip()):
+        seconds = float(value)  # what write_csv writes for a float such as 1e-05
     if seconds is None or not math.isfinite(seconds) or seconds < 0:
         raise _RowError(f"'{name}' must be seconds >= 0 or a time like 00:01:02.5")
     return seconds
@@ -215,11 +219,11 @@ def _evidence(value: Any) -> dict[str, list[Evidence]]:
 def _turn_index(value: Any) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
     if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
-        return int(value.strip())
-    raise _RowError("'turn_index' must be a whole number >= 0")
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TURN_INDEX:
+        return value
+    raise _RowError(f"'turn_index' must be a whole number from 0 to {MAX_TURN_INDEX}")
 
 
 def parse_row(

@@ -219,12 +219,14 @@ def assign_roles(
             path=path,
             line=line,
         )
-    for speaker in speakers:
+    for position, speaker in enumerate(speakers, start=1):
         if method[speaker] != "label":
+            # By position, not label: a speaker's label is often the client's name.
             logger.info(
-                "%s: speaker %r -> %s (%s: %s)",
+                "%s: speaker %d of %d -> %s (%s: %s)",
                 path,
-                speaker,
+                position,
+                len(speakers),
                 roles[speaker].value,
                 method[speaker],
                 notes[speaker],

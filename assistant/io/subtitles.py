@@ -25,8 +25,10 @@ logger = logging.getLogger(__name__)
 
 _CUE_TIME = r"(?:\d{1,6}:)?\d{1,2}:\d{1,2}[.,]\d{1,3}"
 _TIMING = re.compile(rf"^(?P<start>{_CUE_TIME})\s*-->\s*(?P<end>{_CUE_TIME})(?:\s+.*)?$", re.ASCII)
-_VOICE = re.compile(r"<v(?:\.[^\s>]*)*\s+(?P<name>[^>]+?)\s*>", re.IGNORECASE)
-_TAG = re.compile(r"</?[^>\n]*>")
+# Classes (".loud") hold no dots and names no angle brackets: each voice tag matches one
+# way only, so a long run of dots or spaces cannot make the pattern backtrack for ever.
+_VOICE = re.compile(r"<v(?:\.[^\s<>.]*)*\s+(?P<name>[^\s<>](?:[^<>]*[^\s<>])?)\s*>", re.IGNORECASE)
+_TAG = re.compile(r"</?[^<>\n]*>")  # no "<" inside: a run of "<" stays linear
 _SKIPPED_BLOCKS = ("NOTE", "STYLE", "REGION")
 _CUE_HELP = {
     "vtt": "expected a cue: an optional id line, a timing line like "

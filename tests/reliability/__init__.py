@@ -1,0 +1,1 @@
+"""Reliability and security proof: fuzzing, security, load and fault tests (RELIABILITY.md)."""

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from assistant.errors import TranscriptError, ValidationError
+from assistant.io.records import CORE_FIELDS
 from assistant.research.runinfo import RUN_FILE
 
 if TYPE_CHECKING:
@@ -29,19 +30,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TURN_COLUMNS = [
-    "conversation_id",
-    "turn_index",
-    "speaker",
-    "role",
-    "text",
-    "start",
-    "end",
-    "tags",
-    "scores",
-    "attributes",
-    "evidence",
-]
+# The turn columns are the interchange format's core fields, defined once by the readers.
+TURN_COLUMNS = list(CORE_FIELDS)
 JSONL_FILES = ("turns.jsonl", "sessions.jsonl")
 CSV_FILES = ("turns.csv", "sessions.csv")
 PARQUET_FILES = ("turns.parquet", "sessions.parquet")

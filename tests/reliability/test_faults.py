@@ -10,6 +10,7 @@ it got). Nothing is cleaned up by the victim, as after a crash or an OOM kill.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -238,6 +239,8 @@ def test_faults_corrupt_model_folder_fails_start_up_with_a_clear_message(
         raise AssertionError(f"the server started on a model with {how}")
 
     monkeypatch.setattr(uvicorn, "run", must_not_serve)
+    # `serve` sets the root logger's level; put it back afterwards.
+    monkeypatch.setattr(logging.getLogger(), "level", logging.getLogger().level)
     get_settings.cache_clear()
     try:
         with pytest.raises(SystemExit) as exit_info:

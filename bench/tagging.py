@@ -5,7 +5,8 @@ context rules) and encodes the same texts with the bare all-MiniLM-L6-v2 encoder
 in one run, and reports turns per second for both, their ratio, and the model load
 time. Results and the command go in BENCHMARKS.md.
 
-    .venv/bin/python bench/tagging.py [--turns 3000] [--repeats 2] [--threads N]
+    .venv/bin/python bench/tagging.py [--turns 3000] [--repeats 5] [--threads N]
+                                      [--precision auto|float32|bfloat16]
 """
 
 from __future__ import annotations
@@ -34,25 +35,40 @@ def corpus_transcripts(limit: int):
     return chosen, turns
 
 
-def best_of(repeats: int, work) -> float:
-    times = []
+def interleaved(repeats: int, first, second) -> tuple[list[float], list[float]]:
+    """Seconds for ``first`` and ``second``, run alternately ``repeats`` times each.
+
+    Alternating keeps a neighbour's burst of load from landing on one side only; the
+    ratio is taken pair by pair (median), the rates from the best run of each.
+    """
+    a, b = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for work, times in ((first, a), (second, b)):
+            start = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - start)
+    return a, b
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--turns", type=int, default=3000)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: all cores)"
     )
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "float32", "bfloat16"),
+        default=None,
+        help="encoder arithmetic (default: the ALLIANCE_ENCODER_PRECISION setting, auto)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
+    if args.precision:
+        # Both the tagger and the bare encoder read the setting when they load.
+        os.environ["ALLIANCE_ENCODER_PRECISION"] = args.precision
     if args.threads:
         import torch
 
@@ -74,16 +90,21 @@ def main() -> int:
     list(tagger.transform(transcripts[:3], batch_size=args.batch_size))
     encoder.encode(texts[:64], batch_size=args.batch_size)
 
-    pipeline_s = best_of(
-        args.repeats, lambda: list(tagger.transform(transcripts, batch_size=args.batch_size))
+    pipeline_times, encoder_times = interleaved(
+        args.repeats,
+        lambda: list(tagger.transform(transcripts, batch_size=args.batch_size)),
+        lambda: encoder.encode(texts, batch_size=args.batch_size),
     )
-    encoder_s = best_of(args.repeats, lambda: encoder.encode(texts, batch_size=args.batch_size))
+    pipeline_s, encoder_s = min(pipeline_times), min(encoder_times)
+    ratios = sorted(e / p for p, e in zip(pipeline_times, encoder_times, strict=True))
     result = {
         "turns": n_turns,
         "pipeline_turns_per_s": round(n_turns / pipeline_s, 1),
         "encoder_turns_per_s": round(n_turns / encoder_s, 1),
-        "ratio": round(encoder_s / pipeline_s, 3),
+        "ratio": round(ratios[len(ratios) // 2], 3),
         "model_load_s": round(load_seconds, 2),
+        "precision": encoder.precision,
+        "model": tagger.name,
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
     }
@@ -91,10 +112,10 @@ def main() -> int:
         sys.stdout.write(json.dumps(result) + "\n")
     else:
         sys.stdout.write(
-            f"turns: {result['turns']}\n"
+            f"turns: {result['turns']} (model {result['model']}, encoder {result['precision']})\n"
             f"end to end: {result['pipeline_turns_per_s']} turns/s\n"
             f"bare encoder: {result['encoder_turns_per_s']} turns/s\n"
-            f"ratio (end to end / bare): {result['ratio']:.0%}\n"
+            f"ratio (end to end / bare, median of paired runs): {result['ratio']:.0%}\n"
             f"model load (first, in process, imports included): {result['model_load_s']} s\n"
         )
     return 0

@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 
 from assistant.errors import ModelError
-from assistant.tagging.encoder import Encoder, load_encoder, verify_weights
+from assistant.tagging.encoder import (
+    VIEWS,
+    Encoder,
+    cpu_has_native_bf16,
+    load_encoder,
+    resolve_precision,
+    verify_weights,
+)
 
 
 def test_encoder_refuses_weights_with_the_wrong_sha256(tmp_path):
@@ -39,7 +46,31 @@ def test_encoder_matches_sentence_transformers(encoder):
     reference = SentenceTransformer(str(encoder.path), device="cpu").encode(
         texts, normalize_embeddings=True
     )
-    np.testing.assert_allclose(encoder.encode(texts), reference, atol=1e-4)
+    exact = load_encoder(precision="float32")
+    np.testing.assert_allclose(exact.encode(texts), reference, atol=1e-4)
+
+
+def test_encoder_precision_names():
+    assert resolve_precision("float32") == "float32"
+    assert resolve_precision("bfloat16") == "bfloat16"
+    assert resolve_precision("auto") == ("bfloat16" if cpu_has_native_bf16() else "float32")
+    with pytest.raises(ValueError, match="precision"):
+        resolve_precision("int8")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not cpu_has_native_bf16(), reason="this CPU has no native bfloat16")
+def test_bfloat16_views_stay_within_a_hair_of_float32():
+    texts = [
+        "What brings you in today?",
+        "so the weekend was, um, it was kind of a mess honestly. did you go in the end",
+        "mm-hmm",
+    ]
+    exact = load_encoder(precision="float32").encode_views(texts, 8, VIEWS)
+    fast = load_encoder(precision="bfloat16").encode_views(texts, 8, VIEWS)
+    for view in VIEWS:
+        cosines = (exact[view] * fast[view]).sum(axis=1)
+        assert cosines.min() > 0.999, view
 
 
 @pytest.mark.slow

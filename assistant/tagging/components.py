@@ -44,6 +44,12 @@ if not Doc.has_extension("cues"):
     Doc.set_extension("cues", default=None)
 if not Doc.has_extension("surface"):
     Doc.set_extension("surface", default=None)
+if not Doc.has_extension("content_words"):
+    Doc.set_extension("content_words", default=None)  # lower-cased, letters only, no stop words
+if not Doc.has_extension("alpha_words"):
+    # Tokens made only of letters; counted in the surface pass so later checks
+    # (non-English text) need not walk the tokens again.
+    Doc.set_extension("alpha_words", default=None)
 
 
 class CueMatcher:
@@ -146,12 +152,20 @@ def _first_word(tokens: Iterable[str]) -> str:
 
 
 def surface_features(doc: Doc) -> dict[str, float]:
-    # One pass over the tokens (this runs on every turn; speed matters).
+    return _surface_pass(doc)[0]
+
+
+def _surface_pass(doc: Doc) -> tuple[dict[str, float], int]:
+    """The surface features and the count of letters-only tokens, in one pass over the
+    tokens (this runs on every turn; speed matters: each token visit builds an object)."""
     words: list[str] = []  # lower-cased, no whitespace tokens
     last_words: list[str] = []  # ... and no punctuation
     sentences: list[list[str]] = []
-    alpha = stops = 0
+    pieces: list[str] = []  # = doc.text, without a second pass
+    alpha = stops = letters_only = 0
+    content: set[str] = set()
     for token in doc:
+        pieces.append(token.text_with_ws)
         if not sentences or token.is_sent_start:
             sentences.append([])
         if token.is_space:
@@ -161,17 +175,22 @@ def surface_features(doc: Doc) -> dict[str, float]:
         sentences[-1].append(lower)
         if not token.is_punct:
             last_words.append(lower)
-        if token.is_alpha or "'" in token.text:
+        is_alpha = token.is_alpha
+        letters_only += is_alpha
+        if is_alpha or "'" in token.text:
             alpha += 1
-            stops += token.is_stop
+            is_stop = token.is_stop
+            stops += is_stop
+            if is_alpha and not is_stop:
+                content.add(lower)
     n_words = max(1, len(last_words))
-    text = doc.text.rstrip()
+    text = "".join(pieces).rstrip()
     firsts = [_first_word(sentence) for sentence in sentences]
     stop_share = stops / alpha if alpha else 1.0
     letters = [c for c in text if c.isalpha()]
     ascii_share = sum(c.isascii() for c in letters) / len(letters) if letters else 1.0
     n_sents = len(sentences)
-    return {
+    features = {
         "ends_question_mark": float(text.endswith("?")),
         "has_question_mark": float("?" in text),
         "first_wh": float(bool(firsts) and firsts[0] in WH_WORDS),
@@ -194,11 +213,13 @@ def surface_features(doc: Doc) -> dict[str, float]:
         # English text is about half stop words; other languages score near zero here.
         "english_share": min(1.0, 2.0 * stop_share) * ascii_share,
     }
+    doc._.content_words = frozenset(content)
+    return features, letters_only
 
 
 class SurfaceFeatures:
     def __call__(self, doc: Doc) -> Doc:
-        doc._.surface = surface_features(doc)
+        doc._.surface, doc._.alpha_words = _surface_pass(doc)
         return doc
 
 

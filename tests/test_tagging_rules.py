@@ -3,6 +3,7 @@ from assistant.tagging.rules import (
     TurnState,
     advice_permission,
     apply_rules,
+    is_echo,
     is_minimal_answer,
     repair_after_rupture,
     role_mask,
@@ -171,3 +172,20 @@ def test_rules_apply_rules_runs_in_order_without_errors():
     apply_rules(states, ROLES, {"rupture_confrontation": 0.5, "repair": 0.5})
     assert "advice" not in states[0].scores
     assert states[1].scores["repair"] == 0.6
+
+
+def test_rules_echo_of_the_clients_words_is_a_reflection():
+    client = "I can't say anything back to him, because I need this job."
+    echo = "You can't say anything back to him, because you need this job. That's a lot to hold."
+    assert is_echo(echo, client)
+    assert not is_echo("can't say anything back to him, because you need this job?", client)
+    assert not is_echo("so the job matters", client)  # too little of theirs
+    thresholds = {"reflection": 0.6, "open_question": 0.5, "closed_question": 0.5}
+    states = [c(client), t(echo, reflection=0.3, open_question=0.1, closed_question=0.1)]
+    apply_rules(states, {**ROLES, "reflection": "therapist"}, thresholds)
+    assert states[1].scores["reflection"] > 0.6
+    assert states[1].evidence["reflection"][0].source == "echo_reflection"
+    # An echo the head reads as a question stays a question.
+    asking = [c(client), t(echo + " or", reflection=0.3, open_question=0.1, closed_question=0.7)]
+    apply_rules(asking, {**ROLES, "reflection": "therapist"}, thresholds)
+    assert asking[1].scores["reflection"] == 0.3

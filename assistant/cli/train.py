@@ -11,6 +11,7 @@ from rich.table import Table
 
 from assistant.cli.app import app
 from assistant.cli.evaluate import render_report, wide_console
+from assistant.tagging.adapter import AdapterConfig
 from assistant.tagging.data import read_gold
 from assistant.tagging.train import TrainConfig, record_test, train_tagger
 
@@ -36,12 +37,27 @@ def train(
     folds: int = typer.Option(
         5, "--folds", min=1, max=20, help="Cross-fitting folds (= ensemble members); 1 = no dev."
     ),
+    adapter_layers: int = typer.Option(
+        3,
+        "--adapter-layers",
+        min=0,
+        max=5,
+        help="Encoder layers (from the top) tuned with LoRA on the codes; 0 = frozen encoder "
+        "(faster training, lower accuracy).",
+    ),
+    adapter_epochs: int = typer.Option(
+        6, "--adapter-epochs", min=1, max=50, help="Epochs for each adapter."
+    ),
 ) -> None:
     """Train the multi-label head (folds by transcript, thresholds tuned out of fold)."""
     transcripts = read_gold(data)
     held_out = read_gold(test) if test else None
     console = Console(stderr=True)
-    config = TrainConfig(seed=seed, members=folds)
+    config = TrainConfig(
+        seed=seed,
+        members=folds,
+        adapter=AdapterConfig(layers=adapter_layers, epochs=adapter_epochs),
+    )
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

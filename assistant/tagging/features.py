@@ -13,7 +13,11 @@ One row per turn, built from pieces that are computed once per turn:
   repair answers);
 - surface features (``components.SURFACE_FEATURES``) of the turn and of the turn
   before it;
-- role, and position in the session (fraction, and an "opening turns" flag).
+- role, and position in the session (fraction, and an "opening turns" flag);
+- with a turn adapter (``adapter.py``): its tag probabilities for the turn, for the
+  turn before it and the highest over the window (``stacked``). The similarity
+  features then use a frozen lower-layer view (``similarity_view``), since the
+  adapted embedding already leans towards the codes.
 
 ``FeatureSpec`` names the layout; the model manifest stores it so a head is never fed
 rows of another shape.
@@ -66,6 +70,8 @@ class FeatureSpec:
     context_views: tuple[str, ...] = CONTEXT_VIEWS
     surface: tuple[str, ...] = SURFACE_FEATURES
     extra: tuple[str, ...] = EXTRA_FEATURES
+    stacked: tuple[str, ...] = ()  # adapter labels whose probabilities are features
+    similarity_view: str = "mean"
 
     @property
     def dim(self) -> int:
@@ -74,12 +80,15 @@ class FeatureSpec:
             + 3 * len(self.cue_tags)
             + 2 * len(self.surface)
             + len(self.extra)
+            + 3 * len(self.stacked)
         )
 
     @property
     def encoder_views(self) -> tuple[str, ...]:
-        """Every view to ask the encoder for ("mean" always: similarities use it)."""
-        return tuple(dict.fromkeys(("mean", *self.views, *self.context_views)))
+        """Every view to ask the encoder for ("mean" always: evidence uses it)."""
+        return tuple(
+            dict.fromkeys(("mean", self.similarity_view, *self.views, *self.context_views))
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -89,6 +98,8 @@ class FeatureSpec:
             "cue_tags": list(self.cue_tags),
             "surface": list(self.surface),
             "extra": list(self.extra),
+            "stacked": list(self.stacked),
+            "similarity_view": self.similarity_view,
             "dim": self.dim,
         }
 
@@ -101,6 +112,8 @@ class FeatureSpec:
             context_views=tuple(raw.get("context_views", ("mean",))),  # type: ignore[arg-type]
             surface=tuple(raw["surface"]),  # type: ignore[arg-type]
             extra=tuple(raw["extra"]),  # type: ignore[arg-type]
+            stacked=tuple(raw.get("stacked", ())),  # type: ignore[arg-type]
+            similarity_view=str(raw.get("similarity_view", "mean")),
         )
 
 
@@ -161,6 +174,9 @@ def slots_for(transcripts: Sequence[Transcript]) -> list[TurnSlot]:
 
 
 def content_words(doc: Doc) -> frozenset[str]:
+    known = doc._.content_words  # set by the surface component in the same pass
+    if known is not None:
+        return known
     return frozenset(t.lower_ for t in doc if t.is_alpha and not t.is_stop)
 
 
@@ -176,16 +192,22 @@ def build_matrix(
     slots: Sequence[TurnSlot],
     docs: Sequence[Doc],
     views: dict[str, np.ndarray],
+    stacked: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Feature rows (float32, shape (len(slots), spec.dim)); row i is slot i, doc i."""
+    """Feature rows (float32, shape (len(slots), spec.dim)); row i is slot i, doc i.
+
+    ``stacked``: the adapter's probabilities (len(slots), len(spec.stacked)).
+    """
     if len(slots) != len(docs):
         raise ValueError("one slot per doc expected")
+    if spec.stacked and (stacked is None or stacked.shape != (len(slots), len(spec.stacked))):
+        raise ValueError("the feature layout needs the adapter's probabilities for every turn")
     n = len(docs)
     k, s, e = len(spec.cue_tags), len(spec.surface), spec.embedding_dim
     cues = np.stack([cue_vector(d, spec.cue_tags) for d in docs]) if n else np.zeros((0, k))
     surface = np.stack([surface_vector(d, spec.surface) for d in docs]) if n else np.zeros((0, s))
     words = [content_words(d) for d in docs]
-    mean = views["mean"]
+    mean = views[spec.similarity_view]
     out = np.zeros((n, spec.dim), dtype=np.float32)
     col = 0
     for view in spec.views:
@@ -228,4 +250,13 @@ def build_matrix(
             overlap_prev,
             other_similarity,
         )
+    col += len(spec.extra)
+    if spec.stacked and stacked is not None:
+        # Like the cues: the turn's own, the previous turn's, the window's highest.
+        a = len(spec.stacked)
+        out[:, col : col + a] = stacked
+        out[has_prev, col + a : col + 2 * a] = stacked[prev[has_prev]]
+        for i, slot in enumerate(slots):
+            if slot.window:
+                out[i, col + 2 * a : col + 3 * a] = stacked[list(slot.window)].max(axis=0)
     return out

@@ -27,6 +27,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from assistant.errors import ModelError
+from assistant.tagging.adapter import ADAPTER_FILE, AdapterSpec, TurnAdapter
+from assistant.tagging.encoder import Encoder
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +151,7 @@ def save_model(
     manifest: dict[str, Any],
     examples: np.ndarray | None = None,
     codebook_text: str | None = None,
+    adapter: TurnAdapter | None = None,
 ) -> dict[str, Any]:
     """Write the model folder; the manifest gets the file hashes and library versions."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -156,6 +159,12 @@ def save_model(
     state = {k: v.detach().to(torch.float16).contiguous() for k, v in head.state_dict().items()}
     save_file(state, str(folder / WEIGHTS))
     files = {WEIGHTS: file_sha256(folder / WEIGHTS)}
+    if adapter is not None:
+        # float32: the low-rank factors are multiplied together at load.
+        trained = {k: v.contiguous() for k, v in adapter.trained_state().items()}
+        save_file(trained, str(folder / ADAPTER_FILE))
+        files[ADAPTER_FILE] = file_sha256(folder / ADAPTER_FILE)
+        manifest = {**manifest, "adapter": adapter.spec.to_dict()}
     if examples is not None:
         save_file(
             {"embeddings": torch.from_numpy(examples.astype(np.float16))}, str(folder / EXAMPLES)
@@ -239,6 +248,27 @@ class LoadedHead:
     manifest: dict[str, Any]
     examples: np.ndarray | None
     codebook_path: Path | None
+
+
+def load_adapter(folder: Path, manifest: dict[str, Any], encoder: Encoder) -> TurnAdapter:
+    """The turn adapter named in the manifest, rebuilt on ``encoder``'s top layers."""
+    path = _checked_file(folder, manifest, ADAPTER_FILE)
+    try:
+        spec = AdapterSpec.from_dict(manifest["adapter"])
+        adapter = TurnAdapter(encoder, spec)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelError(
+            f"manifest.json describes an adapter that cannot be built: {error}",
+            path=folder / MANIFEST,
+        ) from error
+    try:
+        adapter.load_trained_state(load_file(str(path)))
+    except (SafetensorError, OSError, KeyError, RuntimeError) as error:
+        message = str(error).splitlines()[0]
+        raise ModelError(
+            f"adapter weights do not match manifest.json: {message}", path=path
+        ) from error
+    return adapter.eval()
 
 
 def load_model(folder: Path) -> LoadedHead:

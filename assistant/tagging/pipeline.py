@@ -23,11 +23,12 @@ from spacy.tokens import Doc
 from assistant.errors import ModelError
 from assistant.model import Evidence, Role, Transcript, Turn
 from assistant.settings import Settings, get_settings
+from assistant.tagging.adapter import TurnAdapter, role_matrix
 from assistant.tagging.codebook import load_codebook
 from assistant.tagging.components import build_nlp
 from assistant.tagging.encoder import ENCODER_SHA256, Encoder, load_encoder
 from assistant.tagging.features import FeatureSpec, TurnSlot, build_matrix, slots_for
-from assistant.tagging.head import TaggerHead, load_model
+from assistant.tagging.head import TaggerHead, load_adapter, load_model
 from assistant.tagging.rules import TurnState, apply_rules
 
 logger = logging.getLogger(__name__)
@@ -70,13 +71,18 @@ def prepare_text(text: str, limit: int) -> tuple[str, list[str]]:
     return clean, warnings
 
 
-def looks_non_english(doc: Doc) -> bool:
+def looks_non_english(doc: Doc, text: str | None = None) -> bool:
     """Another script (mostly non-ASCII letters), or five or more words with few English
-    function words. Short turns ("scratchy carpet", "yeah exactly") are never flagged."""
-    letters = [c for c in doc.text if c.isalpha()]
+    function words. Short turns ("scratchy carpet", "yeah exactly") are never flagged.
+
+    ``text``: the doc's text when the caller has it (``doc.text`` walks every token).
+    """
+    letters = [c for c in (doc.text if text is None else text) if c.isalpha()]
     if len(letters) >= 8 and sum(not c.isascii() for c in letters) > 0.5 * len(letters):
         return True
-    words = sum(1 for t in doc if t.is_alpha)
+    words = doc._.alpha_words
+    if words is None:  # a doc that did not go through the surface component
+        words = sum(1 for t in doc if t.is_alpha)
     surface = doc._.surface or {}
     return words >= NON_ENGLISH_MIN_WORDS and surface.get("english_share", 1.0) < NON_ENGLISH_SHARE
 
@@ -181,6 +187,13 @@ class Tagger:
         self.spec = FeatureSpec.from_dict(manifest["features"])
         self.nlp = build_nlp(loaded.codebook_path, manifest["pipeline"])
         self.encoder: Encoder = load_encoder()
+        # With a turn adapter, turns are coded by a second encoder whose top layers
+        # carry the merged adapter; ``self.encoder`` stays plain for similarity uses.
+        self.adapter: TurnAdapter | None = None
+        self.tag_encoder: Encoder = self.encoder
+        if "adapter" in manifest:
+            self.adapter = load_adapter(folder, manifest, self.encoder)
+            self.tag_encoder = self.encoder.with_top_layers(self.adapter.merged_layers())
         self.scorer = Scorer(
             loaded.head,
             self.labels,
@@ -259,10 +272,11 @@ class Tagger:
         return featurize(
             transcripts,
             self.nlp,
-            self.encoder,
+            self.tag_encoder,
             self.spec,
             self.settings.max_turn_chars,
             batch_size or self.settings.batch_size,
+            adapter=self.adapter,
         )
 
     def _code(
@@ -298,7 +312,7 @@ class Tagger:
         similarities: np.ndarray | None,
     ) -> Turn:
         warnings = list(warnings)
-        if state.text and looks_non_english(doc):
+        if state.text and looks_non_english(doc, state.text):
             warnings.append(W_NON_ENGLISH)
         withheld = not state.text or W_NON_ENGLISH in warnings
         if withheld:
@@ -359,10 +373,15 @@ def featurize(
     max_chars: int,
     batch_size: int,
     cache: dict[str, dict[str, np.ndarray]] | None = None,
+    adapter: TurnAdapter | None = None,
+    stacked: np.ndarray | None = None,
 ) -> tuple[list[str], list[list[str]], list[Doc], np.ndarray, np.ndarray]:
     """Texts, warnings, docs, sentence embeddings and feature rows for every turn.
 
     ``cache`` (text -> encoder views) lets training reuse vectors within one run.
+    Where ``spec.stacked`` asks for the adapter's probabilities, they are computed
+    with ``adapter`` from this pass's views (``encoder`` is then the adapted one),
+    unless training hands its out-of-fold ``stacked`` probabilities in.
     """
     texts: list[str] = []
     warnings: list[list[str]] = []
@@ -372,9 +391,17 @@ def featurize(
             texts.append(text)
             warnings.append(notes)
     docs = list(nlp.pipe(texts, batch_size=256))
-    views = encode_cached(encoder, texts, batch_size, spec.encoder_views, cache)
+    wanted = spec.encoder_views
+    if spec.stacked and stacked is None:
+        if adapter is None:
+            raise ModelError("the model's features need its turn adapter, which is not loaded")
+        wanted = tuple(dict.fromkeys((*wanted, *adapter.spec.views)))
+    views = encode_cached(encoder, texts, batch_size, wanted, cache)
     slots: list[TurnSlot] = slots_for(transcripts)
-    features = build_matrix(spec, slots, docs, views)
+    if spec.stacked and stacked is None and adapter is not None:
+        roles = role_matrix([slot.role.value for slot in slots])
+        stacked = adapter.predict_views(views, roles)
+    features = build_matrix(spec, slots, docs, views, stacked)
     return texts, warnings, docs, views["mean"], features
 
 

@@ -7,8 +7,8 @@ changes probabilities (never the head's weights), records ``Evidence(kind="rule"
 when it fires, and is applied before the per-tag thresholds, which are tuned on a dev
 split with the rules switched on.
 
-Order (``apply_rules``): role mask -> rupture window -> repair after rupture ->
-advice permission -> self-disclosure timing.
+Order (``apply_rules``): role mask -> echo reflection -> rupture window -> repair
+after rupture -> advice permission -> self-disclosure timing.
 """
 
 from __future__ import annotations
@@ -181,6 +181,66 @@ def _previous(states: Sequence[TurnState], row: int, role: Role) -> TurnState | 
         if earlier.role is role:
             return earlier
     return None
+
+
+# ------------------------------------------------------------ echo reflection
+# MITI 4.2.1: a simple reflection "repeats or rephrases" what the client said. A
+# statement that gives back most of the client's last turn in the client's own words
+# is one, however it is worded around them; the head, trained on paraphrases, can
+# miss a near-verbatim echo ("you need this job") or read its "you need" as pushing.
+ECHO_MIN_SHARED = 3
+ECHO_CLIENT_SHARE = 0.6  # of the client's content words, given back
+ECHO_TURN_SHARE = 0.4  # of the therapist's content words, taken from the client
+ECHO_STOP = frozenset(
+    "a an the and or but so because if then that this it its it's is are was were be been "
+    "i i'm im i've i'd i'll me my mine myself you you're youre you've you'd you'll your "
+    "yours yourself he she him her his they them their we us our to of in on at for with "
+    "about just really very all any anything some something not no don't can't do did does "
+    "have has had get got just like um uh yeah well okay oh".split()
+)
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in _normalised(text).split() if w not in ECHO_STOP and len(w) > 1}
+
+
+def is_echo(turn: str, client: str) -> bool:
+    """``turn`` (a statement) gives back most of ``client``'s content words."""
+    if "?" in turn:
+        return False
+    mine, theirs = _content(turn), _content(client)
+    shared = mine & theirs
+    return (
+        len(shared) >= ECHO_MIN_SHARED
+        and len(shared) >= ECHO_CLIENT_SHARE * len(theirs)
+        and len(shared) >= ECHO_TURN_SHARE * len(mine)
+    )
+
+
+def echo_reflection(states: Sequence[TurnState], thresholds: dict[str, float]) -> None:
+    """Raise ``reflection`` just over its threshold for an echo of the client's last turn."""
+    if "reflection" not in thresholds:
+        return
+    floor = min(0.95, thresholds["reflection"] + 0.05)
+    for row in range(1, len(states)):
+        state, before = states[row], states[row - 1]
+        asks = any(  # "every other day for how long now or": an echo that asks
+            state.scores.get(tag, 0.0) >= thresholds.get(tag, 1.0)
+            for tag in ("open_question", "closed_question")
+        )
+        if (
+            state.role is Role.THERAPIST
+            and before.role is Role.CLIENT
+            and not asks
+            and is_echo(state.text, before.text)
+        ):
+            state.raise_to(
+                "reflection",
+                floor,
+                "echo_reflection",
+                "gives back the client's own words from the turn before (MITI: simple "
+                "reflection repeats or rephrases)",
+            )
 
 
 # --------------------------------------------------------------------- repair
@@ -365,6 +425,7 @@ def apply_rules(
 ) -> None:
     """All rules, in order, on one transcript's turns (mutates the states)."""
     role_mask(states, label_roles)
+    echo_reflection(states, thresholds)
     rupture_window(states)
     repair_after_rupture(states, thresholds)
     advice_permission(states)

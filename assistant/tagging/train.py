@@ -24,7 +24,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,15 @@ import torch.nn.functional as F
 
 from assistant.errors import ValidationError
 from assistant.model import CLIENT_TAGS, TAG_ATTRIBUTES, THERAPIST_TAGS, Transcript
+from assistant.tagging.adapter import (
+    AdapterConfig,
+    AdapterSpec,
+    TurnAdapter,
+    fit_adapter,
+    lower_states,
+    predict_adapter,
+    role_matrix,
+)
 from assistant.tagging.codebook import DEFAULT_CODEBOOK, load_codebook
 from assistant.tagging.components import PIPELINE, build_nlp
 from assistant.tagging.encoder import (
@@ -46,7 +55,13 @@ from assistant.tagging.encoder import (
 from assistant.tagging.evaluate import evaluate_tagger
 from assistant.tagging.features import FeatureSpec
 from assistant.tagging.head import HeadEnsemble, TaggerHead, save_model, write_manifest
-from assistant.tagging.pipeline import Derived, Scorer, encode_cached, featurize
+from assistant.tagging.pipeline import (
+    Derived,
+    Scorer,
+    encode_cached,
+    featurize,
+    prepare_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +82,9 @@ class TrainConfig:
     members: int = 5  # = cross-fitting folds: each member holds one fold out
     default_epochs: int = 30  # without a dev split (tiny data) there is no early stopping
     max_chars: int = 2000
+    # The turn adapter (stage 1, ``adapter.py``); ``adapter.layers = 0`` trains the head
+    # on frozen encoder views alone.
+    adapter: AdapterConfig = field(default_factory=AdapterConfig)
 
 
 def data_hash(transcripts: Sequence[Transcript]) -> str:
@@ -379,13 +397,34 @@ def train_tagger(
     encoder = load_encoder()
     spec = FeatureSpec(encoder.dim, codebook.ids)
     cache: dict[str, dict[str, np.ndarray]] = {}
+    y, mask, attr = targets(train, labels, label_roles, attributes)
+
+    adapter, stacked, adapter_report = None, None, {}
+    adapter_folds = folds_by_transcript(train, config.adapter.folds, config.seed + 7, labels)
+    if config.adapter.layers > 0 and adapter_folds:
+        adapter, stacked, adapter_report = train_adapter(
+            train, encoder, labels, label_roles, y, mask, adapter_folds, config, progress
+        )
+        below = len(encoder.model.layers) - config.adapter.layers
+        frozen = tuple(f"layer{i}" for i in range(1, below + 1))
+        spec = FeatureSpec(
+            encoder.dim,
+            codebook.ids,
+            views=frozen,
+            context_views=frozen[-1:],
+            stacked=tuple(labels),
+            similarity_view=frozen[-1],
+        )
+    elif config.adapter.layers > 0:
+        logger.info("too few transcripts for adapter folds: training the head on frozen views")
 
     if progress is not None:
         progress("encode", 0, 1)
-    texts, _, docs, _, x = featurize(train, nlp, encoder, spec, config.max_chars, 64, cache)
+    texts, _, docs, _, x = featurize(
+        train, nlp, encoder, spec, config.max_chars, 64, cache, stacked=stacked
+    )
     if progress is not None:
         progress("encode", 1, 1)
-    y, mask, attr = targets(train, labels, label_roles, attributes)
     rows_of = _rows_by_transcript(train)
     folds = folds_by_transcript(train, config.members, config.seed, labels)
 
@@ -431,7 +470,12 @@ def train_tagger(
         thresholds, dev_f1 = {label: 0.5 for label in labels}, {}
     head = HeadEnsemble(members)
 
-    examples = _example_vectors(codebook_file, encoder, cache)
+    if adapter is not None:
+        # Evidence compares turns with the codebook's examples in the space turns are coded in.
+        adapted = encoder.with_top_layers(adapter.merged_layers())
+        examples = _example_vectors(codebook_file, adapted, {})
+    else:
+        examples = _example_vectors(codebook_file, encoder, cache)
     manifest: dict[str, Any] = {
         "name": name or out.name,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -467,13 +511,88 @@ def train_tagger(
             "seconds": None,
         },
         "codebook": {"version": codebook.version, "sha256": codebook.sha256},
-        "metrics": {"out_of_fold_f1": dev_f1},
+        "metrics": {"out_of_fold_f1": dev_f1, **adapter_report},
     }
     manifest["training"]["seconds"] = round(time.time() - started, 1)
-    manifest = save_model(out, head, manifest, examples, codebook_text)
+    manifest = save_model(out, head, manifest, examples, codebook_text, adapter)
     if test:
         record_test(out, manifest, test)
     return manifest
+
+
+def train_adapter(
+    train: Sequence[Transcript],
+    encoder: Any,
+    labels: list[str],
+    label_roles: dict[str, str],
+    y: np.ndarray,
+    mask: np.ndarray,
+    folds: list[list[int]],
+    config: TrainConfig,
+    progress: Progress | None = None,
+) -> tuple[TurnAdapter, np.ndarray, dict[str, Any]]:
+    """Stage 1: out-of-fold adapter probabilities for every turn, and the adapter to ship.
+
+    One adapter per fold scores the turns it never saw (these train the head); one
+    more, trained on every turn, is saved with the model.
+    """
+    cfg = config.adapter
+    spec = AdapterSpec(
+        layers=cfg.layers,
+        labels=tuple(labels),
+        label_roles=tuple(label_roles.get(label, "") for label in labels),
+        rank=cfg.rank,
+        alpha=cfg.alpha,
+    )
+    texts = [prepare_text(turn.text, config.max_chars)[0] for t in train for turn in t.turns]
+    roles = role_matrix([turn.role.value for t in train for turn in t.turns])
+    if progress is not None:
+        progress("adapter: encode", 0, 1)
+    states = lower_states(encoder, texts, len(encoder.model.layers) - cfg.layers)
+    if progress is not None:
+        progress("adapter: encode", 1, 1)
+    rows_of = _rows_by_transcript(train)
+    oof = np.zeros((len(texts), len(labels)), dtype=np.float32)
+    for k, fold in enumerate(folds):
+        held = set(fold)
+        fit_rows = np.concatenate([rows_of[i] for i in range(len(train)) if i not in held])
+        dev_rows = np.concatenate([rows_of[i] for i in fold])
+        member = fit_adapter(
+            encoder,
+            states,
+            fit_rows.tolist(),
+            roles,
+            y,
+            mask,
+            spec,
+            cfg,
+            seed=config.seed + 31 * k,
+            progress=progress,
+            stage=f"adapter {k + 1}/{len(folds) + 1}",
+        )
+        oof[dev_rows] = predict_adapter(member, encoder, states, dev_rows.tolist(), roles)
+    final = fit_adapter(
+        encoder,
+        states,
+        list(range(len(texts))),
+        roles,
+        y,
+        mask,
+        spec,
+        cfg,
+        seed=config.seed,
+        progress=progress,
+        stage=f"adapter {len(folds) + 1}/{len(folds) + 1}",
+    )
+    oof_f1 = {}
+    for j, label in enumerate(labels):
+        keep = mask[:, j] > 0
+        predicted, gold = oof[keep, j] >= 0.5, y[keep, j] > 0
+        tp = int((predicted & gold).sum())
+        wrong = int((predicted != gold).sum())
+        oof_f1[label] = round(2 * tp / max(1, 2 * tp + wrong), 4)
+    logger.info("adapter out-of-fold F1 at 0.5: %s", oof_f1)
+    return final, oof, {"adapter_out_of_fold_f1_at_0.5": oof_f1}
 
 
 def record_test(

@@ -183,3 +183,14 @@ def test_adapter_reports_zero_for_labels_of_the_other_role():
     probs = adapter.predict_views(views, roles)
     assert probs[0, 1] == 0 and probs[1, 0] == 0 and probs[2, 0] == 0 and probs[2, 1] == 0
     assert probs[0, 0] > 0 and probs[1, 1] > 0 and (probs[:, 2] > 0).all()
+
+
+def test_training_refuses_to_adapt_every_encoder_layer(tmp_path):
+    from assistant.errors import ValidationError
+
+    path = tmp_path / "tiny.txt"
+    path.write_text(TINY_GOLD)
+    config = TrainConfig(adapter=AdapterConfig(layers=6))
+    with pytest.raises(ValidationError, match="adapter layers"):
+        train_tagger(read_gold([path]), tmp_path / "m", config=config)
+    assert not (tmp_path / "m").exists()

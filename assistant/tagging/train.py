@@ -399,6 +399,11 @@ def train_tagger(
     cache: dict[str, dict[str, np.ndarray]] = {}
     y, mask, attr = targets(train, labels, label_roles, attributes)
 
+    if not 0 <= config.adapter.layers < len(encoder.model.layers):
+        raise ValidationError(
+            f"adapter layers must be 0 to {len(encoder.model.layers) - 1} "
+            f"(the encoder has {len(encoder.model.layers)}); got {config.adapter.layers}"
+        )
     adapter, stacked, adapter_report = None, None, {}
     adapter_folds = folds_by_transcript(train, config.adapter.folds, config.seed + 7, labels)
     if config.adapter.layers > 0 and adapter_folds:

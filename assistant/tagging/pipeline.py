@@ -391,16 +391,15 @@ def featurize(
             texts.append(text)
             warnings.append(notes)
     docs = list(nlp.pipe(texts, batch_size=256))
-    wanted = spec.encoder_views
-    if spec.stacked and stacked is None:
-        if adapter is None:
-            raise ModelError("the model's features need its turn adapter, which is not loaded")
-        wanted = tuple(dict.fromkeys((*wanted, *adapter.spec.views)))
-    views = encode_cached(encoder, texts, batch_size, wanted, cache)
     slots: list[TurnSlot] = slots_for(transcripts)
-    if spec.stacked and stacked is None and adapter is not None:
-        roles = role_matrix([slot.role.value for slot in slots])
-        stacked = adapter.predict_views(views, roles)
+    if not spec.stacked or stacked is not None:
+        views = encode_cached(encoder, texts, batch_size, spec.encoder_views, cache)
+    elif adapter is None:
+        raise ModelError("the model's features need its turn adapter, which is not loaded")
+    else:
+        wanted = tuple(dict.fromkeys((*spec.encoder_views, *adapter.spec.views)))
+        views = encode_cached(encoder, texts, batch_size, wanted, cache)
+        stacked = adapter.predict_views(views, role_matrix([slot.role.value for slot in slots]))
     features = build_matrix(spec, slots, docs, views, stacked)
     return texts, warnings, docs, views["mean"], features
 

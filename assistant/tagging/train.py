@@ -52,7 +52,7 @@ from assistant.tagging.encoder import (
     MAX_TOKENS,
     load_encoder,
 )
-from assistant.tagging.evaluate import evaluate_tagger
+from assistant.tagging.evaluate import binary_scores, evaluate_tagger
 from assistant.tagging.features import FeatureSpec
 from assistant.tagging.head import HeadEnsemble, TaggerHead, save_model, write_manifest
 from assistant.tagging.pipeline import (
@@ -592,10 +592,8 @@ def train_adapter(
     oof_f1 = {}
     for j, label in enumerate(labels):
         keep = mask[:, j] > 0
-        predicted, gold = oof[keep, j] >= 0.5, y[keep, j] > 0
-        tp = int((predicted & gold).sum())
-        wrong = int((predicted != gold).sum())
-        oof_f1[label] = round(2 * tp / max(1, 2 * tp + wrong), 4)
+        scores = binary_scores(label, list(y[keep, j] > 0), list(oof[keep, j] >= 0.5))
+        oof_f1[label] = round(scores.f1, 4)
     logger.info("adapter out-of-fold F1 at 0.5: %s", oof_f1)
     return final, oof, {"adapter_out_of_fold_f1_at_0.5": oof_f1}
 

@@ -285,9 +285,20 @@ def _outputs(folder: Path) -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in CODE_FILES}
 
 
-def _start_coding(inputs: Path, out: Path, *, delay: float, jobs: int = 1, resume: bool = False):
+def _start_coding(
+    inputs: Path,
+    out: Path,
+    *,
+    delay: float,
+    jobs: int = 1,
+    resume: bool = False,
+    stall_after: int | None = None,
+):
     command = [sys.executable, "-m", "tests.reliability.coding_run", str(inputs), str(out)]
     command += ["--delay", str(delay), "--jobs", str(jobs)] + (["--resume"] if resume else [])
+    command += ["--stall-after", str(stall_after)] if stall_after is not None else []
+    # One file per unit of work, so a pool run writes as it goes and a kill lands mid-run.
+    command += ["--unit-bytes", "1"]
     return subprocess.Popen(
         command,
         cwd=PROJECT_ROOT,
@@ -315,7 +326,12 @@ def _kill_after(process: subprocess.Popen, out: Path, conversations: int) -> Non
 
 def _run_with_kills(inputs: Path, out: Path, kills: list[int], *, jobs: int = 1) -> None:
     for n, at in enumerate(kills):
-        _kill_after(_start_coding(inputs, out, delay=0.15, jobs=jobs, resume=n > 0), out, at)
+        # Each tagger hangs after `at + 1` conversations: in-order writing then reaches
+        # `at` but the run cannot finish before the kill, however fast or busy the machine.
+        process = _start_coding(
+            inputs, out, delay=0.15, jobs=jobs, resume=n > 0, stall_after=at + 1
+        )
+        _kill_after(process, out, at)
         status = json.loads((out / "run.json").read_text(encoding="utf-8"))["status"]
         assert status == "running", "the killed run claims to have finished"
     final = _start_coding(inputs, out, delay=0.0, jobs=jobs, resume=True)

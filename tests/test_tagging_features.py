@@ -68,3 +68,14 @@ def test_features_spec_round_trips_through_the_manifest():
     spec = FeatureSpec(4, ("a",), views=("mean", "layer3"))
     assert FeatureSpec.from_dict(spec.to_dict()) == spec
     assert spec.to_dict()["dim"] == spec.dim
+
+
+def test_features_stacked_columns_hold_the_turns_own_adapter_probabilities():
+    nlp = build_nlp(None)
+    texts = ["what happened at work?", "my boss shouted at me"]
+    docs = list(nlp.pipe(texts))
+    spec = FeatureSpec(embedding_dim=4, cue_tags=(), views=("mean",), stacked=("x", "y"))
+    stacked = np.array([[0.1, 0.2], [0.3, 0.4]], dtype=np.float32)
+    views = {"mean": np.eye(2, 4, dtype=np.float32)}
+    x = build_matrix(spec, slots_for([_transcript("a", texts, start=0)]), docs, views, stacked)
+    np.testing.assert_allclose(x[:, spec.stacked_columns], stacked)

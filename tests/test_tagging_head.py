@@ -95,3 +95,15 @@ def test_head_version_mismatch_only_warns(folder, caplog):
 def test_head_missing_folder(tmp_path):
     with pytest.raises(ModelError, match="model folder not found"):
         load_model(tmp_path / "absent")
+
+
+@pytest.mark.parametrize(
+    "weights", [{"not_a_label": 0.5}, {"reflection": 1.5}, {"reflection": "half"}, ["reflection"]]
+)
+def test_head_adapter_weights_must_name_labels_with_weights_in_0_1(folder, weights):
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["adapter_weights"] = weights
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="adapter_weights") as info:
+        load_model(folder)
+    assert "manifest.json" in str(info.value)

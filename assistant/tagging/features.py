@@ -84,6 +84,12 @@ class FeatureSpec:
         )
 
     @property
+    def stacked_columns(self) -> slice:
+        """Where a row holds the turn's own adapter probabilities (in ``stacked`` order)."""
+        a = len(self.stacked)
+        return slice(self.dim - 3 * a, self.dim - 2 * a)
+
+    @property
     def encoder_views(self) -> tuple[str, ...]:
         """Every view to ask the encoder for ("mean" always: evidence uses it)."""
         return tuple(

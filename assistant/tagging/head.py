@@ -215,6 +215,12 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     labels, thresholds = manifest["labels"], manifest["thresholds"]
     if not isinstance(labels, list) or not labels or set(thresholds) != set(labels):
         raise ModelError("manifest labels and thresholds do not match", path=path)
+    weights = manifest.get("adapter_weights", {})
+    if not isinstance(weights, dict) or any(
+        key not in labels or not isinstance(value, int | float) or not 0 <= value <= 1
+        for key, value in weights.items()
+    ):
+        raise ModelError("manifest adapter_weights must map labels to weights in [0, 1]", path=path)
     return manifest
 
 

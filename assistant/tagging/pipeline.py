@@ -98,6 +98,8 @@ class Scorer:
         thresholds: dict[str, float],
         attributes: dict[str, list[str]],
         derived: Sequence[Derived] = (),
+        spec: FeatureSpec | None = None,
+        adapter_weights: dict[str, float] | None = None,
     ) -> None:
         self.head = head
         self.labels = list(labels)
@@ -105,6 +107,23 @@ class Scorer:
         self.thresholds = dict(thresholds)
         self.attributes = {k: list(v) for k, v in attributes.items()}
         self.derived = list(derived)
+        self.spec = spec
+        # Per tag, how much of the final score is the adapter's own probability rather
+        # than the head's (chosen on out-of-fold F1 in training; 0 = head only).
+        self.adapter_weights = dict(adapter_weights or {})
+
+    def blend(self, probs: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """Head probabilities mixed with the adapter's, per ``adapter_weights``."""
+        if self.spec is None or not self.spec.stacked or not any(self.adapter_weights.values()):
+            return probs
+        adapter_probs = features[:, self.spec.stacked_columns]
+        probs = probs.copy()
+        for j, label in enumerate(self.labels):
+            weight = self.adapter_weights.get(label, 0.0)
+            if weight and label in self.spec.stacked:
+                own = adapter_probs[:, self.spec.stacked.index(label)]
+                probs[:, j] = (1.0 - weight) * probs[:, j] + weight * own
+        return probs
 
     def states(
         self,
@@ -115,6 +134,7 @@ class Scorer:
     ) -> list[list[TurnState]]:
         """Per transcript, the turn states after the head and the rules."""
         probs, attr_probs = self.head.predict(features)
+        probs = self.blend(probs, features)
         out: list[list[TurnState]] = []
         row = 0
         for transcript in transcripts:
@@ -201,6 +221,8 @@ class Tagger:
             {k: float(v) for k, v in manifest["thresholds"].items()},
             manifest["attributes"],
             [Derived(**d) for d in manifest.get("derived", [])],
+            self.spec,
+            {k: float(v) for k, v in manifest.get("adapter_weights", {}).items()},
         )
         self.examples: list[CodebookExample] = []
         self.example_vectors: np.ndarray | None = None

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from assistant.errors import ValidationError
-from assistant.model import CLIENT_TAGS, TAG_ATTRIBUTES, THERAPIST_TAGS, Transcript
+from assistant.model import CLIENT_TAGS, TAG_ATTRIBUTES, THERAPIST_TAGS, Transcript, Turn
 from assistant.tagging.adapter import (
     AdapterConfig,
     AdapterSpec,
@@ -62,6 +62,7 @@ from assistant.tagging.pipeline import (
     featurize,
     prepare_text,
 )
+from assistant.tagging.rules import TurnState
 
 logger = logging.getLogger(__name__)
 
@@ -339,36 +340,70 @@ class DevGroup:
     features: np.ndarray
 
 
-def tune_thresholds(
-    groups: Sequence[DevGroup], labels: Sequence[str]
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Per-tag thresholds maximising out-of-fold F1 with the rules on.
+ADAPTER_WEIGHTS = (0.0, 0.25, 0.5, 0.75)
 
-    Two passes, because the repair rule reads the rupture thresholds. Of all thresholds
-    within 2% of the best F1 the middle one is kept, which depends less on a handful of
-    turns than the single best point. Returns thresholds and the F1 at the best point.
+
+def _group_scores(
+    groups: Sequence[DevGroup], thresholds: dict[str, float], weights: dict[str, float]
+) -> tuple[list[TurnState], list[Turn]]:
+    states: list[TurnState] = []
+    turns: list[Turn] = []
+    for group in groups:
+        group.scorer.thresholds = dict(thresholds)
+        group.scorer.adapter_weights = dict(weights)
+        scored = group.scorer.states(group.transcripts, group.texts, group.docs, group.features)
+        states.extend(s for per_transcript in scored for s in per_transcript)
+        turns.extend(turn for t in group.transcripts for turn in t.turns)
+    return states, turns
+
+
+def _f1_curve(states: Sequence[TurnState], turns: Sequence[Turn], label: str) -> np.ndarray | None:
+    """Out-of-fold F1 of one tag at every threshold in ``GRID`` (None: no positives)."""
+    rows = [i for i, s in enumerate(states) if label in s.scores]
+    gold = np.array([label in turns[i].tags for i in rows], dtype=bool)
+    if not rows or not gold.any():
+        return None
+    probs = np.array([states[i].scores[label] for i in rows])
+    return np.array([_f1(gold, probs >= t) for t in GRID])
+
+
+def tune_thresholds(
+    groups: Sequence[DevGroup], labels: Sequence[str], stacked: Sequence[str] = ()
+) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """Per-tag thresholds (and adapter weights) maximising out-of-fold F1 with the rules on.
+
+    Thresholds are tuned twice, because the repair rule reads the rupture thresholds.
+    Between the passes, for tags the adapter also scores, the weight of its own
+    probability in the final score is chosen from ``ADAPTER_WEIGHTS`` (a smaller weight
+    unless a larger one is clearly better). Of all thresholds within 2% of the best F1
+    the middle one is kept, which depends less on a handful of turns than the single
+    best point. Returns thresholds, the F1 at the best point, and the adapter weights.
     """
     thresholds = {label: 0.5 for label in labels}
+    weights: dict[str, float] = {}
     dev_f1: dict[str, float] = {}
-    for _ in range(2):
-        states = []
-        turns = []
-        for group in groups:
-            group.scorer.thresholds = dict(thresholds)
-            scored = group.scorer.states(group.transcripts, group.texts, group.docs, group.features)
-            states.extend(s for per_transcript in scored for s in per_transcript)
-            turns.extend(turn for t in group.transcripts for turn in t.turns)
+
+    def tune(states: Sequence[TurnState], turns: Sequence[Turn]) -> None:
         for label in labels:
-            rows = [i for i, s in enumerate(states) if label in s.scores]
-            gold = np.array([label in turns[i].tags for i in rows], dtype=bool)
-            if not rows or not gold.any():
+            f1s = _f1_curve(states, turns, label)
+            if f1s is None:
                 continue
-            probs = np.array([states[i].scores[label] for i in rows])
-            f1s = np.array([_f1(gold, probs >= t) for t in GRID])
             good = GRID[f1s >= f1s.max() * 0.98]
             thresholds[label] = float(np.round(np.median(good), 3))
             dev_f1[label] = float(f1s.max())
-    return thresholds, dev_f1
+
+    tune(*_group_scores(groups, thresholds, weights))
+    if stacked:
+        best: dict[str, tuple[float, float]] = {}
+        for weight in ADAPTER_WEIGHTS:
+            states, turns = _group_scores(groups, thresholds, dict.fromkeys(stacked, weight))
+            for label in stacked:
+                f1s = _f1_curve(states, turns, label)
+                if f1s is not None and f1s.max() > best.get(label, (-1.0, 0.0))[0] + 0.005:
+                    best[label] = (float(f1s.max()), weight)
+        weights = {label: weight for label, (_, weight) in best.items() if weight}
+    tune(*_group_scores(groups, thresholds, weights))
+    return thresholds, dev_f1, weights
 
 
 def train_tagger(
@@ -455,7 +490,7 @@ def train_tagger(
         epochs.append(best_epoch)
         groups.append(
             DevGroup(
-                Scorer(member, labels, label_roles, {}, attributes, derived),
+                Scorer(member, labels, label_roles, {}, attributes, derived, spec),
                 [train[i] for i in fold],
                 [texts[r] for r in dv],
                 [docs[r] for r in dv],
@@ -463,9 +498,12 @@ def train_tagger(
             )
         )
     if groups:
-        thresholds, dev_f1 = tune_thresholds(groups, labels)
+        thresholds, dev_f1, adapter_weights = tune_thresholds(groups, labels, spec.stacked)
         logger.info(
-            "best epochs %s; out-of-fold F1 %s", epochs, {k: round(v, 3) for k, v in dev_f1.items()}
+            "best epochs %s; out-of-fold F1 %s; adapter weights %s",
+            epochs,
+            {k: round(v, 3) for k, v in dev_f1.items()},
+            adapter_weights,
         )
     else:  # too few transcripts to hold any out: fixed epochs, thresholds at 0.5
         members = [
@@ -473,6 +511,7 @@ def train_tagger(
         ]
         epochs = [config.default_epochs]
         thresholds, dev_f1 = {label: 0.5 for label in labels}, {}
+        adapter_weights = {}
     head = HeadEnsemble(members)
 
     if adapter is not None:
@@ -487,6 +526,7 @@ def train_tagger(
         "labels": labels,
         "label_roles": label_roles,
         "thresholds": thresholds,
+        "adapter_weights": adapter_weights,
         "attributes": attributes,
         "derived": [asdict(d) for d in derived],
         "features": spec.to_dict(),

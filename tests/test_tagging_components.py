@@ -1,7 +1,14 @@
+from pathlib import Path
+
 import pytest
 from spacy.language import Language
+from spacy.matcher import Matcher
 
-from assistant.tagging.components import PIPELINE, build_nlp, surface_features
+from assistant.corpus import load_corpus
+from assistant.tagging.codebook import DEFAULT_CODEBOOK, load_codebook
+from assistant.tagging.components import PIPELINE, build_nlp, pattern_phrases, surface_features
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 CODEBOOK = """\
 version: 1
@@ -79,3 +86,46 @@ def test_components_surface_flags_backchannels_and_non_english(nlp):
     spanish = surface_features(nlp("Me siento muy triste porque mi madre murió"))
     assert english["english_share"] > 0.8
     assert spanish["english_share"] < 0.3
+
+
+def test_components_word_patterns_expand_to_every_sequence_they_match():
+    pattern = [{"LOWER": "you"}, {"LOWER": {"IN": ["need", "have"]}}, {"LOWER": "to", "OP": "?"}]
+    assert pattern_phrases(pattern) == [
+        ("you", "have"),
+        ("you", "have", "to"),
+        ("you", "need"),
+        ("you", "need", "to"),
+    ]
+    # Anything but word tests stays with the Matcher.
+    assert pattern_phrases([{"IS_SENT_START": True, "LOWER": "you"}]) is None
+    assert pattern_phrases([{"LOWER": "took"}, {"LOWER": "real", "OP": "*"}]) is None
+    assert pattern_phrases([{"IS_PUNCT": True}]) is None
+
+
+def test_components_shipped_codebook_cues_equal_a_plain_matcher_over_every_pattern():
+    """Running word patterns as phrases finds exactly what spaCy's Matcher finds."""
+    nlp = build_nlp(DEFAULT_CODEBOOK)
+    codebook = load_codebook(DEFAULT_CODEBOOK)
+    files = ("con-g-01.txt", "con-o-01.txt", "con-x-01.txt")
+    reference = Matcher(nlp.vocab)
+    for entry in codebook.tags:
+        for number, pattern in enumerate(entry.patterns):
+            reference.add(f"{entry.id}/pattern/{number}", [list(pattern)])
+    texts = [
+        turn.text
+        for scene in load_corpus([PROJECT_ROOT / "data/corpus/train" / n for n in files])
+        for turn in scene.turns
+    ] + ["but you need to. You're not listening!", "would it be okay if we- is it alright with"]
+    compared = 0
+    for doc in nlp.pipe(texts):
+        expected = {
+            (nlp.vocab.strings[key], doc[start:end].start_char, doc[start:end].end_char)
+            for key, start, end in reference(doc)
+        }
+        # A span a phrase of the same tag already reports is one cue, the phrase.
+        phrased = {(c.tag, c.start, c.end) for c in doc._.cues if "/phrase/" in c.source}
+        expected = {m for m in expected if (m[0].split("/")[0], m[1], m[2]) not in phrased}
+        found = {(c.source, c.start, c.end) for c in doc._.cues if "/pattern/" in c.source}
+        assert found == expected, doc.text
+        compared += len(expected)
+    assert compared > 100  # the comparison saw plenty of pattern matches

@@ -14,10 +14,12 @@ model's manifest records the list it was trained with):
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import spacy
 from spacy.language import Language
@@ -52,8 +54,42 @@ if not Doc.has_extension("alpha_words"):
     Doc.set_extension("alpha_words", default=None)
 
 
+# A token pattern made only of LOWER tests (one word or an IN list, optionally
+# "OP": "?") is the same as a list of word sequences; up to this many it is matched
+# as phrases, because the PhraseMatcher looks words up in a hash table while the
+# Matcher tries every pattern at every token (most of the cue step's time).
+MAX_PATTERN_PHRASES = 512
+
+
+def pattern_phrases(pattern: Sequence[dict[str, Any]]) -> list[tuple[str, ...]] | None:
+    """Every word sequence a LOWER-only token pattern matches, or None when the pattern
+    tests anything else (sentence start, punctuation, repeats) or expands too far."""
+    options: list[list[str | None]] = []
+    for token in pattern:
+        if set(token) - {"LOWER", "OP"} or token.get("OP", "?") != "?":
+            return None
+        lower = token.get("LOWER")
+        if isinstance(lower, str):
+            words = [lower]
+        elif isinstance(lower, dict) and set(lower) == {"IN"}:
+            words = list(lower["IN"])
+        else:
+            return None
+        options.append([*words, None] if token.get("OP") == "?" else words)
+    phrases = {
+        tuple(word for word in choice if word is not None)
+        for choice in itertools.product(*options)
+    }
+    phrases.discard(())
+    return sorted(phrases) if len(phrases) <= MAX_PATTERN_PHRASES else None
+
+
 class CueMatcher:
-    """Finds the codebook's cue phrases and token patterns in a doc."""
+    """Finds the codebook's cue phrases and token patterns in a doc.
+
+    Token patterns that only test words run as phrases (``pattern_phrases``) under
+    the pattern's own id, so a cue's ``source`` does not depend on how it was found.
+    """
 
     def __init__(self, nlp: Language, codebook: Codebook) -> None:
         self.codebook = codebook
@@ -63,7 +99,12 @@ class CueMatcher:
             for number, phrase in enumerate(entry.phrases):
                 self.phrases.add(f"{entry.id}/phrase/{number}", [nlp.make_doc(phrase)])
             for number, pattern in enumerate(entry.patterns):
-                self.patterns.add(f"{entry.id}/pattern/{number}", [list(pattern)])
+                key = f"{entry.id}/pattern/{number}"
+                sequences = pattern_phrases(pattern)
+                if sequences is None:
+                    self.patterns.add(key, [list(pattern)])
+                else:
+                    self.phrases.add(key, [Doc(nlp.vocab, words=list(s)) for s in sequences])
 
     def __call__(self, doc: Doc) -> Doc:
         cues: list[Cue] = []
@@ -73,8 +114,13 @@ class CueMatcher:
             *(self.phrases(doc) if len(self.phrases) else ()),
             *(self.patterns(doc) if len(self.patterns) else ()),
         ]
-        for match_id, start, end in matches:
-            source = strings[match_id]
+        # Where a phrase and a pattern of one tag find the same span, the phrase is the
+        # cue reported (as before patterns ran as phrases): phrases sort first.
+        named = sorted(
+            ((strings[match_id], start, end) for match_id, start, end in matches),
+            key=lambda match: "/pattern/" in match[0],
+        )
+        for source, start, end in named:
             tag = source.split("/", 1)[0]
             span = doc[start:end]
             key = (tag, span.start_char, span.end_char)

@@ -324,8 +324,6 @@ class Encoder:
                         states = self.model.layer_states(tokens, attention)
                     else:
                         states = [self.model(tokens, attention)]
-                # Pooling (a sum over tokens) stays in float32.
-                states = [state.float() for state in states]
                 pooled = pool_views(views, states, batch)
                 for v, view in enumerate(views):
                     out[view][chunk] = pooled[:, v]
@@ -373,17 +371,17 @@ def pool_views(
     last = [v for v in views if not v.startswith("layer")]
     lower = [v for v in views if v.startswith("layer")]
     parts: dict[str, torch.Tensor] = {}
+    # Pooling (a sum over tokens) is done in float32, only for the layers a view reads.
     if last:
         weights = torch.from_numpy(np.stack([masks[v] for v in last], 1).astype(np.float32))
         weights = weights / weights.sum(-1, keepdim=True).clamp(min=1e-9)
-        pooled = torch.bmm(weights, states[-1])  # (batch, len(last), dim)
+        pooled = torch.bmm(weights, states[-1].float())  # (batch, len(last), dim)
         parts.update({v: pooled[:, i] for i, v in enumerate(last)})
     if lower:
         weights = torch.from_numpy(real.astype(np.float32))
-        weights = weights / weights.sum(-1, keepdim=True).clamp(min=1e-9)
-        stacked = torch.stack([states[int(v[5:]) - 1] for v in lower], 1)
-        pooled = torch.einsum("bl,bvld->bvd", weights, stacked)
-        parts.update({v: pooled[:, i] for i, v in enumerate(lower)})
+        weights = (weights / weights.sum(-1, keepdim=True).clamp(min=1e-9))[:, None, :]
+        for v in lower:
+            parts[v] = torch.bmm(weights, states[int(v[5:]) - 1].float())[:, 0]
     together = F.normalize(torch.stack([parts[v] for v in views], 1), dim=-1)
     return together.numpy() if as_numpy else together
 

@@ -134,7 +134,9 @@ class Scorer:
     ) -> list[list[TurnState]]:
         """Per transcript, the turn states after the head and the rules."""
         probs, attr_probs = self.head.predict(features)
-        probs = self.blend(probs, features)
+        # Plain lists: indexing numpy per turn and label costs more than the rules.
+        rows = self.blend(probs, features).tolist()
+        attr_rows = {key: values.tolist() for key, values in attr_probs.items()}
         out: list[list[TurnState]] = []
         row = 0
         for transcript in transcripts:
@@ -146,9 +148,9 @@ class Scorer:
                         role=turn.role,
                         text=texts[row],
                         index=turn.index,
-                        scores={label: float(probs[row, j]) for j, label in enumerate(self.labels)},
+                        scores=dict(zip(self.labels, rows[row], strict=True)),
                         attribute_scores={
-                            key: {v: float(attr_probs[key][row, k]) for k, v in enumerate(values)}
+                            key: dict(zip(values, attr_rows[key][row], strict=True))
                             for key, values in self.attributes.items()
                         },
                         cue_tags={cue.tag for cue in doc._.cues or ()},

@@ -92,8 +92,12 @@ def train(
         table.add_column("tag")
         table.add_column("dev F1", justify="right")
         table.add_column("threshold", justify="right")
+        weights = manifest.get("adapter_weights", {})
+        if weights:
+            table.add_column("adapter weight", justify="right")
         for tag, f1 in dev.items():
-            table.add_row(tag, f"{f1:.3f}", f"{manifest['thresholds'][tag]:.3f}")
+            row = [tag, f"{f1:.3f}", f"{manifest['thresholds'][tag]:.3f}"]
+            table.add_row(*row, *([f"{weights.get(tag, 0.0):.2f}"] if weights else []))
         Console().print(table)
     if held_out:
         report = record_test(out, manifest, held_out)

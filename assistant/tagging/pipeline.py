@@ -77,9 +77,11 @@ def looks_non_english(doc: Doc, text: str | None = None) -> bool:
 
     ``text``: the doc's text when the caller has it (``doc.text`` walks every token).
     """
-    letters = [c for c in (doc.text if text is None else text) if c.isalpha()]
-    if len(letters) >= 8 and sum(not c.isascii() for c in letters) > 0.5 * len(letters):
-        return True
+    text = doc.text if text is None else text
+    if not text.isascii():  # ASCII text has no other-script letters: skip the count
+        letters = [c for c in text if c.isalpha()]
+        if len(letters) >= 8 and sum(not c.isascii() for c in letters) > 0.5 * len(letters):
+            return True
     words = doc._.alpha_words
     if words is None:  # a doc that did not go through the surface component
         words = sum(1 for t in doc if t.is_alpha)

@@ -66,7 +66,7 @@ def pattern_phrases(pattern: Sequence[dict[str, Any]]) -> list[tuple[str, ...]] 
     tests anything else (sentence start, punctuation, repeats) or expands too far."""
     options: list[list[str | None]] = []
     for token in pattern:
-        if set(token) - {"LOWER", "OP"} or token.get("OP", "?") != "?":
+        if set(token) - {"LOWER", "OP"} or token.get("OP") not in (None, "?"):
             return None
         lower = token.get("LOWER")
         if isinstance(lower, str):

@@ -11,24 +11,11 @@ both styles; a tagger that leans on punctuation would drop sharply on the first.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def asr_style(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[^\w\s']", " ", text.lower())).strip()
-
-
-def clean_style(text: str) -> str:
-    text = re.sub(r"\bi\b", "I", text.strip())
-    if not text:
-        return text
-    text = text[0].upper() + text[1:]
-    return text if text[-1] in ".?!" else text + "."
 
 
 def main() -> int:
@@ -40,6 +27,7 @@ def main() -> int:
     from assistant.corpus import load_corpus
     from assistant.tagging import load_tagger
     from assistant.tagging.evaluate import evaluate_tagger
+    from assistant.tagging.restyle import asr_style, clean_style
 
     gold = load_corpus([args.gold])
     tagger = load_tagger(args.model)

@@ -57,3 +57,17 @@ def test_cli_train_missing_data_is_one_error_line(monkeypatch, capsys, tmp_path)
     assert code == 2
     assert err.startswith("error: ") and "absent.jsonl" in err and err.count("\n") == 1
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_cli_train_no_restyle_trains_on_the_turns_as_written(monkeypatch, capsys, tmp_path):
+    gold = tmp_path / "gold.txt"
+    gold.write_text(TINY_GOLD)
+    out_dir = tmp_path / "plain"
+    code, _, err = _run(
+        monkeypatch, capsys, "train", "--data", str(gold), "--out", str(out_dir), "--no-restyle"
+    )
+    assert code == 0, err
+    manifest = json.loads((out_dir / "manifest.json").read_text())
+    assert manifest["training"]["style_copies"]["turns"] == 0
+    assert manifest["training"]["config"]["adapter"]["restyle"] == 0.0

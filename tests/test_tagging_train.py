@@ -60,6 +60,12 @@ def test_train_tiny_gold_file_makes_a_loadable_model(tiny_file, tmp_path):
     assert on_disk["training"]["data_sha256"] == manifest["training"]["data_sha256"]
     assert sorted(sum(on_disk["training"]["dev_folds"], [])) == ["tiny-1", "tiny-2", "tiny-3"]
     assert on_disk["head"]["members"] == 3  # 5 folds asked, 3 transcripts: 3 folds
+    # Every scene also trained the head in the other transcription style (these read
+    # as ASR output, so clean copies); the counts and dev folds describe the originals.
+    copies = on_disk["training"]["style_copies"]
+    assert copies == {"turns": on_disk["training"]["turns"], "styles": {"clean": 3}}
+    assert on_disk["training"]["turns"] == 24
+    assert on_disk["training"]["label_counts"]["open_question"] == 3
     assert set(on_disk["thresholds"]) == set(on_disk["labels"])
     assert (out / "head.safetensors").stat().st_size < 10_000_000  # not the 90 MB encoder
     clear_cache()
@@ -77,6 +83,13 @@ def test_train_is_reproducible(tiny_file, tmp_path):
     b = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert a["files"]["head.safetensors"] == b["files"]["head.safetensors"]
     assert a["thresholds"] == b["thresholds"]
+
+
+def test_train_without_style_copies_trains_on_the_originals_only(tiny_file, tmp_path):
+    gold = read_gold([tiny_file])
+    config = TrainConfig(max_epochs=3, style_copies=False)
+    manifest = train_tagger(gold, tmp_path / "plain", config=config)
+    assert manifest["training"]["style_copies"] == {"turns": 0, "styles": {}}
 
 
 def test_train_accepts_a_labs_own_codes_from_jsonl(tmp_path):

@@ -48,6 +48,12 @@ def train(
     adapter_epochs: int = typer.Option(
         6, "--adapter-epochs", min=1, max=50, help="Epochs for each adapter."
     ),
+    restyle: bool = typer.Option(
+        True,
+        "--restyle/--no-restyle",
+        help="Also train on every turn rewritten in the other transcription style (ASR "
+        "lowercase without punctuation / clean sentence case), so the tagger reads both.",
+    ),
 ) -> None:
     """Train the multi-label head (folds by transcript, thresholds tuned out of fold)."""
     transcripts = read_gold(data)
@@ -56,7 +62,10 @@ def train(
     config = TrainConfig(
         seed=seed,
         members=folds,
-        adapter=AdapterConfig(layers=adapter_layers, epochs=adapter_epochs),
+        style_copies=restyle,
+        adapter=AdapterConfig(
+            layers=adapter_layers, epochs=adapter_epochs, restyle=0.5 if restyle else 0.0
+        ),
     )
     columns = (
         TextColumn("{task.description}"),

@@ -229,13 +229,18 @@ def _pad(rows: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def _forward(
-    adapter: TurnAdapter, states: LowerStates, rows: Sequence[int], roles: np.ndarray, fast: bool
+    adapter: TurnAdapter,
+    sources: Sequence[LowerStates],
+    rows: Sequence[int],
+    roles: np.ndarray,
+    fast: bool,
 ) -> torch.Tensor:
-    width = max(len(states.ids[i]) for i in rows)
-    hidden = torch.zeros(len(rows), width, states.hidden[rows[0]].shape[-1])
-    for r, i in enumerate(rows):
-        hidden[r, : len(states.ids[i])] = states.hidden[i]
-    batch = _pad([states.ids[i] for i in rows])
+    """Logits for ``rows``; row ``r`` reads its states from ``sources[r]``."""
+    width = max(len(source.ids[i]) for source, i in zip(sources, rows, strict=True))
+    hidden = torch.zeros(len(rows), width, sources[0].hidden[rows[0]].shape[-1])
+    for r, (source, i) in enumerate(zip(sources, rows, strict=True)):
+        hidden[r, : len(source.ids[i])] = source.hidden[i]
+    batch = _pad([source.ids[i] for source, i in zip(sources, rows, strict=True)])
     attention = torch.from_numpy(batch != 0)
     with torch.autocast("cpu", torch.bfloat16, enabled=fast):
         top = adapter.top_states(hidden, attention)
@@ -253,6 +258,9 @@ class AdapterConfig:
     weight_decay: float = 1e-2
     batch_size: int = 32
     folds: int = 3  # adapters for out-of-fold probabilities (+1 trained on everything)
+    # Share of training presentations that show a turn in another transcription style
+    # (``restyle.py``), drawn afresh each epoch; 0 = always as written.
+    restyle: float = 0.5
 
 
 def fit_adapter(
@@ -267,11 +275,14 @@ def fit_adapter(
     seed: int,
     progress: Progress | None = None,
     stage: str = "adapter",
+    restyled: Sequence[LowerStates] = (),
 ) -> TurnAdapter:
     """Train LoRA + classifier on ``rows`` for a fixed number of epochs (one-cycle LR).
 
     Role-masked, class-weighted BCE, as for the head. Batches group texts of similar
-    length (less padding), in a seeded order.
+    length (less padding), in a seeded order. ``restyled``: the same turns in other
+    transcription styles (row for row); each presentation of a turn uses one of them
+    with probability ``config.restyle``, so no style's surface marks carry a code alone.
     """
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -306,7 +317,11 @@ def fit_adapter(
             ]
         rng.shuffle(batches)
         for batch in batches:
-            logits = _forward(adapter, states, batch, roles, fast)
+            sources = [
+                rng.choice(restyled) if restyled and rng.random() < config.restyle else states
+                for _ in batch
+            ]
+            logits = _forward(adapter, sources, batch, roles, fast)
             bce = F.binary_cross_entropy_with_logits(
                 logits, yt[batch], pos_weight=pos_weight, reduction="none"
             )
@@ -337,6 +352,6 @@ def predict_adapter(
     order = sorted(range(len(rows)), key=lambda r: len(states.ids[rows[r]]))
     for start in range(0, len(order), 128):
         chunk = order[start : start + 128]
-        logits = _forward(adapter, states, [rows[r] for r in chunk], roles, fast)
+        logits = _forward(adapter, [states] * len(chunk), [rows[r] for r in chunk], roles, fast)
         out[chunk] = torch.sigmoid(logits).numpy()
     return out * adapter.spec.role_mask(roles[list(rows)])

@@ -77,8 +77,7 @@ def pattern_phrases(pattern: Sequence[dict[str, Any]]) -> list[tuple[str, ...]] 
             return None
         options.append([*words, None] if token.get("OP") == "?" else words)
     phrases = {
-        tuple(word for word in choice if word is not None)
-        for choice in itertools.product(*options)
+        tuple(word for word in choice if word is not None) for choice in itertools.product(*options)
     }
     phrases.discard(())
     return sorted(phrases) if len(phrases) <= MAX_PATTERN_PHRASES else None

@@ -62,6 +62,7 @@ from assistant.tagging.pipeline import (
     featurize,
     prepare_text,
 )
+from assistant.tagging.restyle import STYLES, other_style, restyle_transcript
 from assistant.tagging.rules import TurnState
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,9 @@ class TrainConfig:
     members: int = 5  # = cross-fitting folds: each member holds one fold out
     default_epochs: int = 30  # without a dev split (tiny data) there is no early stopping
     max_chars: int = 2000
+    # Train each head member on a copy of every transcript in the other transcription
+    # style too (``restyle.py``); dev folds and thresholds use the originals only.
+    style_copies: bool = True
     # The turn adapter (stage 1, ``adapter.py``); ``adapter.layers = 0`` trains the head
     # on frozen encoder views alone.
     adapter: AdapterConfig = field(default_factory=AdapterConfig)
@@ -439,12 +443,21 @@ def train_tagger(
             f"adapter layers must be 0 to {len(encoder.model.layers) - 1} "
             f"(the encoder has {len(encoder.model.layers)}); got {config.adapter.layers}"
         )
+    styles = [other_style(t) for t in train] if config.style_copies else []
+    copies = [restyle_transcript(t, style) for t, style in zip(train, styles, strict=False)]
     adapter, stacked, adapter_report = None, None, {}
     adapter_folds = folds_by_transcript(train, config.adapter.folds, config.seed + 7, labels)
     if config.adapter.layers > 0 and adapter_folds:
-        adapter, stacked, adapter_report = train_adapter(
+        adapter, stacked, restyled, adapter_report = train_adapter(
             train, encoder, labels, label_roles, y, mask, adapter_folds, config, progress
         )
+        if copies:
+            # A copy's adapter probabilities come from the same fold adapter as its
+            # original's, on the copy's own text.
+            rows_in = _rows_by_transcript(train)
+            stacked = np.concatenate(
+                [stacked, *(restyled[s][rows_in[i]] for i, s in enumerate(styles))]
+            )
         below = len(encoder.model.layers) - config.adapter.layers
         frozen = tuple(f"layer{i}" for i in range(1, below + 1))
         spec = FeatureSpec(
@@ -461,11 +474,14 @@ def train_tagger(
     if progress is not None:
         progress("encode", 0, 1)
     texts, _, docs, _, x = featurize(
-        train, nlp, encoder, spec, config.max_chars, 64, cache, stacked=stacked
+        [*train, *copies], nlp, encoder, spec, config.max_chars, 64, cache, stacked=stacked
     )
     if progress is not None:
         progress("encode", 1, 1)
-    rows_of = _rows_by_transcript(train)
+    if copies:
+        y, mask, attr = targets([*train, *copies], labels, label_roles, attributes)
+    rows_of = _rows_by_transcript([*train, *copies])
+    originals = int(sum(len(t.turns) for t in train))
     folds = folds_by_transcript(train, config.members, config.seed, labels)
 
     def take(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -476,7 +492,10 @@ def train_tagger(
     epochs: list[int] = []
     for m, fold in enumerate(folds):
         held = set(fold)
-        tr = np.concatenate([rows_of[i] for i in range(len(train)) if i not in held])
+        fit_transcripts = [i for i in range(len(train)) if i not in held]
+        if copies:  # copy i sits at len(train) + i
+            fit_transcripts += [len(train) + i for i in fit_transcripts]
+        tr = np.concatenate([rows_of[i] for i in fit_transcripts])
         dv = np.concatenate([rows_of[i] for i in fold])
         member, best_epoch, _ = fit_head(
             *take(tr),
@@ -549,9 +568,13 @@ def train_tagger(
             "data_sha256": data_hash(train),
             "sources": list(sources),
             "transcripts": len(train),
-            "turns": int(len(x)),
+            "turns": originals,
+            "style_copies": {
+                "turns": int(len(x)) - originals,
+                "styles": dict(Counter(styles)),
+            },
             "dev_folds": [[train[i].id for i in fold] for fold in folds],
-            "label_counts": {label: int(y[:, j].sum()) for j, label in enumerate(labels)},
+            "label_counts": {label: int(y[:originals, j].sum()) for j, label in enumerate(labels)},
             "config": asdict(config),
             "seconds": None,
         },
@@ -575,11 +598,13 @@ def train_adapter(
     folds: list[list[int]],
     config: TrainConfig,
     progress: Progress | None = None,
-) -> tuple[TurnAdapter, np.ndarray, dict[str, Any]]:
+) -> tuple[TurnAdapter, np.ndarray, dict[str, np.ndarray], dict[str, Any]]:
     """Stage 1: out-of-fold adapter probabilities for every turn, and the adapter to ship.
 
     One adapter per fold scores the turns it never saw (these train the head); one
-    more, trained on every turn, is saved with the model.
+    more, trained on every turn, is saved with the model. Every turn is also encoded
+    in each transcription style (``restyle.STYLES``): the adapters train on a mix, and
+    the out-of-fold probabilities come back per style for the head's style copies.
     """
     cfg = config.adapter
     spec = AdapterSpec(
@@ -593,11 +618,19 @@ def train_adapter(
     roles = role_matrix([turn.role.value for t in train for turn in t.turns])
     if progress is not None:
         progress("adapter: encode", 0, 1)
-    states = lower_states(encoder, texts, len(encoder.model.layers) - cfg.layers)
+    below = len(encoder.model.layers) - cfg.layers
+    states = lower_states(encoder, texts, below)
+    restyled = {
+        style: lower_states(encoder, [restyle(text) for text in texts], below)
+        for style, restyle in STYLES.items()
+        if cfg.restyle > 0 or config.style_copies
+    }
+    alternates = list(restyled.values()) if cfg.restyle > 0 else []
     if progress is not None:
         progress("adapter: encode", 1, 1)
     rows_of = _rows_by_transcript(train)
     oof = np.zeros((len(texts), len(labels)), dtype=np.float32)
+    oof_restyled = {style: np.zeros_like(oof) for style in restyled}
     for k, fold in enumerate(folds):
         held = set(fold)
         fit_rows = np.concatenate([rows_of[i] for i in range(len(train)) if i not in held])
@@ -614,8 +647,13 @@ def train_adapter(
             seed=config.seed + 31 * k,
             progress=progress,
             stage=f"adapter {k + 1}/{len(folds) + 1}",
+            restyled=alternates,
         )
         oof[dev_rows] = predict_adapter(member, encoder, states, dev_rows.tolist(), roles)
+        for style, style_states in restyled.items():
+            oof_restyled[style][dev_rows] = predict_adapter(
+                member, encoder, style_states, dev_rows.tolist(), roles
+            )
     final = fit_adapter(
         encoder,
         states,
@@ -628,6 +666,7 @@ def train_adapter(
         seed=config.seed,
         progress=progress,
         stage=f"adapter {len(folds) + 1}/{len(folds) + 1}",
+        restyled=alternates,
     )
     oof_f1 = {}
     for j, label in enumerate(labels):
@@ -635,7 +674,7 @@ def train_adapter(
         scores = binary_scores(label, list(y[keep, j] > 0), list(oof[keep, j] >= 0.5))
         oof_f1[label] = round(scores.f1, 4)
     logger.info("adapter out-of-fold F1 at 0.5: %s", oof_f1)
-    return final, oof, {"adapter_out_of_fold_f1_at_0.5": oof_f1}
+    return final, oof, oof_restyled, {"adapter_out_of_fold_f1_at_0.5": oof_f1}
 
 
 def record_test(

@@ -444,7 +444,9 @@ def train_tagger(
             f"(the encoder has {len(encoder.model.layers)}); got {config.adapter.layers}"
         )
     styles = [other_style(t) for t in train] if config.style_copies else []
-    copies = [restyle_transcript(t, style) for t, style in zip(train, styles, strict=False)]
+    copies = (
+        [restyle_transcript(t, s) for t, s in zip(train, styles, strict=True)] if styles else []
+    )
     adapter, stacked, adapter_report = None, None, {}
     adapter_folds = folds_by_transcript(train, config.adapter.folds, config.seed + 7, labels)
     if config.adapter.layers > 0 and adapter_folds:

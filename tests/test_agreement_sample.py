@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.io import iter_transcripts
+from assistant.io.records import write_jsonl
 from assistant.research.agreement import agreement
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +26,9 @@ def _reference_module():
 
 @pytest.fixture(scope="module")
 def coders(tmp_path_factory):
-    first = tmp_path_factory.mktemp("agreement") / "first-coder.txt"
-    first.write_text(_reference_module().reference_text(), encoding="utf-8")
+    first = tmp_path_factory.mktemp("agreement") / "first-coder.jsonl"
+    with first.open("w", encoding="utf-8") as handle:
+        write_jsonl(_reference_module().reference_records(), handle)
     return list(iter_transcripts(first)), list(iter_transcripts(FOLDER / "second-coder.txt"))
 
 

@@ -33,6 +33,7 @@ def test_features_session_length_from_source_scene_or_turns():
 def test_features_slots_link_each_turn_to_its_predecessor_within_a_transcript():
     slots = slots_for([_transcript("a", ["x", "y", "z"]), _transcript("b", ["p", "q"])])
     assert [s.prev for s in slots] == [None, 0, 1, None, 3]
+    assert [s.next for s in slots] == [1, 2, None, 4, None]
     assert slots[2].window == (0, 1)
     assert slots[3].window == ()
 
@@ -78,4 +79,32 @@ def test_features_stacked_columns_hold_the_turns_own_adapter_probabilities():
     stacked = np.array([[0.1, 0.2], [0.3, 0.4]], dtype=np.float32)
     views = {"mean": np.eye(2, 4, dtype=np.float32)}
     x = build_matrix(spec, slots_for([_transcript("a", texts, start=0)]), docs, views, stacked)
+    np.testing.assert_allclose(x[:, spec.stacked_columns], stacked)
+
+
+def test_features_client_turns_see_the_therapists_reply_and_therapist_turns_do_not():
+    nlp = build_nlp(None)
+    texts = ["you seem quiet today", "fine. whatever.", "it sounds like something's off"]
+    docs = list(nlp.pipe(texts))
+    spec = FeatureSpec(
+        embedding_dim=4, cue_tags=(), views=("mean",), stacked=("x", "y"), reply_roles=("client",)
+    )
+    plain = FeatureSpec(embedding_dim=4, cue_tags=(), views=("mean",), stacked=("x", "y"))
+    assert spec.dim == plain.dim + len(spec.surface) + 2 + 2
+    assert plain.next_turn_columns.stop == plain.next_turn_columns.start  # none without replies
+    assert FeatureSpec.from_dict(spec.to_dict()) == spec
+    assert FeatureSpec.from_dict(plain.to_dict()).reply_roles == ()  # older manifests
+    stacked = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], dtype=np.float32)
+    mean = np.array([[1, 0, 0, 0], [0, 0.6, 0.8, 0], [0, 0, 1, 0]], dtype=np.float32)
+    x = build_matrix(spec, slots_for([_transcript("a", texts)]), docs, {"mean": mean}, stacked)
+    a, s = 2, len(spec.surface)
+    block = x[:, spec.next_turn_columns]
+    # The client's turn (row 1) carries the therapist's reply: its adapter probabilities,
+    # the has-reply flag and the similarity of the two turns.
+    np.testing.assert_allclose(block[1, s : s + a], stacked[2])
+    assert block[1, s + a] == 1.0
+    assert block[1, s + a + 1] == pytest.approx(0.8)
+    assert block[1, :s].any()  # the reply's surface features
+    np.testing.assert_array_equal(block[0], 0.0)  # a therapist turn: no reply features
+    np.testing.assert_array_equal(block[2], 0.0)  # the last turn has no reply yet
     np.testing.assert_allclose(x[:, spec.stacked_columns], stacked)

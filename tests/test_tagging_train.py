@@ -2,13 +2,20 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from assistant.errors import ValidationError
 from assistant.model import Role, Transcript, Turn
 from assistant.tagging import clear_cache, load_tagger
 from assistant.tagging.data import read_gold
-from assistant.tagging.train import TrainConfig, folds_by_transcript, label_schema, train_tagger
+from assistant.tagging.train import (
+    TrainConfig,
+    fit_head,
+    folds_by_transcript,
+    label_schema,
+    train_tagger,
+)
 
 TINY_GOLD = """\
 === scene: tiny-1 | modality: MI | start: 20
@@ -67,6 +74,7 @@ def test_train_tiny_gold_file_makes_a_loadable_model(tiny_file, tmp_path):
     assert on_disk["training"]["turns"] == 24
     assert on_disk["training"]["label_counts"]["open_question"] == 3
     assert set(on_disk["thresholds"]) == set(on_disk["labels"])
+    assert on_disk["features"]["reply_roles"] == ["client"]  # client turns see the reply
     assert (out / "head.safetensors").stat().st_size < 10_000_000  # not the 90 MB encoder
     clear_cache()
     tagger = load_tagger(out)
@@ -90,6 +98,26 @@ def test_train_without_style_copies_trains_on_the_originals_only(tiny_file, tmp_
     config = TrainConfig(max_epochs=3, style_copies=False)
     manifest = train_tagger(gold, tmp_path / "plain", config=config)
     assert manifest["training"]["style_copies"] == {"turns": 0, "styles": {}}
+
+
+def test_train_reply_dropout_hides_the_reply_columns_from_the_head():
+    # The label can only be read from the "reply" columns: with every row's reply
+    # hidden the head cannot learn it; with none hidden it does.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 6)).astype(np.float32)
+    y = (x[:, 4:5] > 0).astype(np.float32)
+    mask = np.ones_like(y)
+
+    def separation(dropout: float) -> float:
+        config = TrainConfig(reply_dropout=dropout, input_dropout=0.0, dropout=0.0, lr=1e-2)
+        head, _, _ = fit_head(
+            x, y, mask, {}, ["z"], {}, config, epochs=20, reply_columns=slice(4, 6)
+        )
+        probs, _ = head.predict(x)
+        return float(probs[y[:, 0] == 1, 0].mean() - probs[y[:, 0] == 0, 0].mean())
+
+    assert separation(0.0) > 0.5
+    assert abs(separation(1.0)) < 0.1
 
 
 def test_train_accepts_a_labs_own_codes_from_jsonl(tmp_path):

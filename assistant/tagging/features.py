@@ -17,7 +17,16 @@ One row per turn, built from pieces that are computed once per turn:
 - with a turn adapter (``adapter.py``): its tag probabilities for the turn, for the
   turn before it and the highest over the window (``stacked``). The similarity
   features then use a frozen lower-layer view (``similarity_view``), since the
-  adapted embedding already leans towards the codes.
+  adapted embedding already leans towards the codes;
+- for turns of the roles in ``reply_roles`` (the shipped model: client turns), the
+  turn after it (cues, surface, adapter probabilities and similarity). Coders read a
+  whole transcript, and a rupture often shows in how the therapist takes it: a
+  therapist who checks in right away heard a client's "fine, whatever" as
+  withdrawal. A turn with no reply yet (the end of a transcript, the last turn of a
+  live session) gets zeros and ``has_next = 0``, as the last turn of every training
+  scene does. Therapist turns are coded from what the therapist said and what came
+  before, so a drill answer (which has no reply) is scored as the same words would be
+  in a session.
 
 ``FeatureSpec`` names the layout; the model manifest stores it so a head is never fed
 rows of another shape.
@@ -72,6 +81,14 @@ class FeatureSpec:
     extra: tuple[str, ...] = EXTRA_FEATURES
     stacked: tuple[str, ...] = ()  # adapter labels whose probabilities are features
     similarity_view: str = "mean"
+    # Roles ("therapist", "client") whose turns see the turn after (module docstring).
+    reply_roles: tuple[str, ...] = ()
+
+    @property
+    def next_turn_dim(self) -> int:
+        if not self.reply_roles:
+            return 0
+        return len(self.cue_tags) + len(self.surface) + len(self.stacked) + 2
 
     @property
     def dim(self) -> int:
@@ -80,8 +97,15 @@ class FeatureSpec:
             + 3 * len(self.cue_tags)
             + 2 * len(self.surface)
             + len(self.extra)
+            + self.next_turn_dim
             + 3 * len(self.stacked)
         )
+
+    @property
+    def next_turn_columns(self) -> slice:
+        """Where a row holds the features of the turn after it (empty without replies)."""
+        end = self.dim - 3 * len(self.stacked)
+        return slice(end - self.next_turn_dim, end)
 
     @property
     def stacked_columns(self) -> slice:
@@ -106,6 +130,7 @@ class FeatureSpec:
             "extra": list(self.extra),
             "stacked": list(self.stacked),
             "similarity_view": self.similarity_view,
+            "reply_roles": list(self.reply_roles),
             "dim": self.dim,
         }
 
@@ -120,6 +145,7 @@ class FeatureSpec:
             extra=tuple(raw["extra"]),  # type: ignore[arg-type]
             stacked=tuple(raw.get("stacked", ())),  # type: ignore[arg-type]
             similarity_view=str(raw.get("similarity_view", "mean")),
+            reply_roles=tuple(raw.get("reply_roles", ())),  # type: ignore[arg-type]
         )
 
 
@@ -161,6 +187,7 @@ class TurnSlot:
     prev: int | None  # row of the previous turn in the same batch, or None
     prev_speaker_same: bool
     window: tuple[int, ...]  # rows of up to CONTEXT_WINDOW earlier turns
+    next: int | None = None  # row of the following turn of the same transcript, or None
 
 
 def slots_for(transcripts: Sequence[Transcript]) -> list[TurnSlot]:
@@ -174,7 +201,8 @@ def slots_for(transcripts: Sequence[Transcript]) -> list[TurnSlot]:
             prev = row - 1 if position > 0 else None
             same = prev is not None and transcript.turns[position - 1].speaker == turn.speaker
             window = tuple(range(max(first, row - CONTEXT_WINDOW), row))
-            slots.append(TurnSlot(turn.role, turn.index, length, prev, same, window))
+            following = row + 1 if position + 1 < len(transcript.turns) else None
+            slots.append(TurnSlot(turn.role, turn.index, length, prev, same, window, following))
             row += 1
     return slots
 
@@ -257,6 +285,24 @@ def build_matrix(
             other_similarity,
         )
     col += len(spec.extra)
+    if spec.reply_roles:
+        nxt = np.array(
+            [
+                slot.next if slot.next is not None and slot.role.value in spec.reply_roles else -1
+                for slot in slots
+            ],
+            dtype=np.int64,
+        )
+        has_next = nxt >= 0
+        a = len(spec.stacked)
+        out[has_next, col : col + k] = cues[nxt[has_next]]
+        out[has_next, col + k : col + k + s] = surface[nxt[has_next]]
+        if a and stacked is not None:
+            out[has_next, col + k + s : col + k + s + a] = stacked[nxt[has_next]]
+        out[:, col + k + s + a] = has_next
+        rows = np.flatnonzero(has_next)
+        out[rows, col + k + s + a + 1] = np.einsum("ij,ij->i", mean[rows], mean[nxt[rows]])
+        col += spec.next_turn_dim
     if spec.stacked and stacked is not None:
         # Like the cues: the turn's own, the previous turn's, the window's highest.
         a = len(spec.stacked)

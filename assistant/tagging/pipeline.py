@@ -273,7 +273,12 @@ class Tagger:
         context: Sequence[Turn] = (),
         position: float | None = None,
     ) -> Turn:
-        """Code one turn (a drill answer, a chat message) after ``context`` turns."""
+        """Code one turn (a drill answer, a chat message) after ``context`` turns.
+
+        It is the last turn, so it has no reply: a therapist turn is coded exactly as
+        in a whole transcript (therapist turns never see the reply), a client turn
+        without the therapist's reply that a transcript would give it.
+        """
         context = list(context)
         speaker = "T" if role is Role.THERAPIST else "C" if role is Role.CLIENT else "X"
         last = len(context)

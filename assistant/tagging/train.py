@@ -87,6 +87,14 @@ class TrainConfig:
     # Train each head member on a copy of every transcript in the other transcription
     # style too (``restyle.py``); dev folds and thresholds use the originals only.
     style_copies: bool = True
+    # Roles whose turns also see the turn after (``features.py``): a client's rupture
+    # shows in how the therapist takes it. Therapist turns are coded without the
+    # client's reply, so a drill answer scores as the same words would in a session.
+    reply_roles: tuple[str, ...] = ("client",)
+    # Share of training rows shown without their reply (the next-turn features zeroed,
+    # drawn afresh each batch), so a turn with no reply yet (the last turn of a live
+    # session) is coded as well as one with.
+    reply_dropout: float = 0.25
     # The turn adapter (stage 1, ``adapter.py``); ``adapter.layers = 0`` trains the head
     # on frozen encoder views alone.
     adapter: AdapterConfig = field(default_factory=AdapterConfig)
@@ -239,14 +247,21 @@ def fit_head(
     dev: tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]] | None = None,
     epochs: int | None = None,
     progress: Progress | None = None,
+    reply_columns: slice | None = None,
 ) -> tuple[TaggerHead, int, list[float]]:
-    """Train one head; early-stop on dev loss, or run exactly ``epochs`` without dev."""
+    """Train one head; early-stop on dev loss, or run exactly ``epochs`` without dev.
+
+    ``reply_columns``: the next-turn features, zeroed in ``config.reply_dropout`` of
+    the training rows.
+    """
     # Small matrices: one thread is faster than several (no OpenMP spin-waits), and
     # it keeps training bit-for-bit reproducible across machines with more cores.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _fit_head(x, y, mask, attr, labels, attributes, config, dev, epochs, progress)
+        return _fit_head(
+            x, y, mask, attr, labels, attributes, config, dev, epochs, progress, reply_columns
+        )
     finally:
         torch.set_num_threads(threads)
 
@@ -262,6 +277,7 @@ def _fit_head(
     dev: tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]] | None,
     epochs: int | None,
     progress: Progress | None,
+    reply_columns: slice | None = None,
 ) -> tuple[TaggerHead, int, list[float]]:
     seed_everything(config.seed)
     head = TaggerHead(
@@ -285,15 +301,24 @@ def _fit_head(
         )
     total = epochs or config.max_epochs
     generator = torch.Generator().manual_seed(config.seed)
+    drop_replies = (
+        reply_columns is not None
+        and reply_columns.stop > reply_columns.start
+        and config.reply_dropout > 0
+    )
     best_loss, best_epoch, best_state, history = float("inf"), 0, None, []
     for epoch in range(1, total + 1):
         head.train()
         order = torch.randperm(len(xt), generator=generator)
         for start in range(0, len(order), config.batch_size):
             batch = order[start : start + config.batch_size]
+            xb = xt[batch]  # a copy (index tensor), safe to zero
+            if drop_replies:
+                unseen = torch.rand(len(batch), generator=generator) < config.reply_dropout
+                xb[unseen, reply_columns] = 0.0
             loss = _loss(
                 head,
-                xt[batch],
+                xb,
                 yt[batch],
                 mt[batch],
                 {k: v[batch] for k, v in at.items()},
@@ -434,7 +459,7 @@ def train_tagger(
     codebook_text = codebook_file.read_text(encoding="utf-8")
     nlp = build_nlp(codebook_file, PIPELINE)
     encoder = load_encoder()
-    spec = FeatureSpec(encoder.dim, codebook.ids)
+    spec = FeatureSpec(encoder.dim, codebook.ids, reply_roles=config.reply_roles)
     cache: dict[str, dict[str, np.ndarray]] = {}
     y, mask, attr = targets(train, labels, label_roles, attributes)
 
@@ -469,6 +494,7 @@ def train_tagger(
             context_views=frozen[-1:],
             stacked=tuple(labels),
             similarity_view=frozen[-1],
+            reply_roles=config.reply_roles,
         )
     elif config.adapter.layers > 0:
         logger.info("too few transcripts for adapter folds: training the head on frozen views")
@@ -506,6 +532,7 @@ def train_tagger(
             replace(config, seed=config.seed + 101 * m),
             dev=take(dv),
             progress=progress,
+            reply_columns=spec.next_turn_columns,
         )
         members.append(member)
         epochs.append(best_epoch)
@@ -528,7 +555,17 @@ def train_tagger(
         )
     else:  # too few transcripts to hold any out: fixed epochs, thresholds at 0.5
         members = [
-            fit_head(x, y, mask, attr, labels, attributes, config, epochs=config.default_epochs)[0]
+            fit_head(
+                x,
+                y,
+                mask,
+                attr,
+                labels,
+                attributes,
+                config,
+                epochs=config.default_epochs,
+                reply_columns=spec.next_turn_columns,
+            )[0]
         ]
         epochs = [config.default_epochs]
         thresholds, dev_f1 = {label: 0.5 for label in labels}, {}

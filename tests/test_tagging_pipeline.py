@@ -59,6 +59,42 @@ def test_pipeline_turn_with_client_context(tagger):
     assert set(client.scores) == set(CLIENT_TAGS)
 
 
+def test_pipeline_therapist_turn_scores_the_same_with_or_without_the_clients_reply(tagger):
+    # A drill answer has no reply; the same words in a session do. Only client turns
+    # read the reply, so the two must agree.
+    rows = [
+        ("C", "I told my mum I'm not coming at Christmas and she hung up on me"),
+        ("T", "you stood your ground, and it cost you something"),
+        ("C", "yeah. I guess. can we talk about something else"),
+        ("T", "sure, what would you like to talk about"),
+    ]
+    transcript = _session(rows)
+    transcript.source["session_length"] = 120  # as transform_turn assumes
+    session = tagger.transform_transcript(transcript)
+    alone = tagger.transform_turn(rows[1][1], context=session.turns[:1])
+    assert alone.tags == session.turns[1].tags
+    assert alone.scores == pytest.approx(session.turns[1].scores, abs=1e-4)
+    client = tagger.transform_turn(rows[2][1], role=Role.CLIENT, context=session.turns[:2])
+    assert set(client.scores) == set(session.turns[2].scores) == set(CLIENT_TAGS)
+
+
+def test_pipeline_client_turn_reads_the_therapists_reply(tagger):
+    # "sure. whatever you think." after a worksheet is pushed: the therapist who checks
+    # in heard withdrawal; one who carries on did not notice it.
+    before = [
+        ("T", "so this week I want us to fill in the thought record together, starting Monday"),
+        ("C", "sure. whatever you think."),
+    ]
+
+    def withdrawal(reply):
+        transcript = _session([*before, ("T", reply)])
+        return tagger.transform_transcript(transcript).turns[1].scores["rupture_withdrawal"]
+
+    checked_in = withdrawal("I notice you went quiet just now. did I rush us into the worksheet?")
+    carried_on = withdrawal("great, so Monday, what was the situation?")
+    assert checked_in > carried_on
+
+
 def test_pipeline_transform_replaces_gold_keeps_order_and_explains(
     tagger, tiny_transcript, monkeypatch
 ):

@@ -293,15 +293,15 @@ def build_matrix(
             ],
             dtype=np.int64,
         )
-        has_next = nxt >= 0
+        rows = np.flatnonzero(nxt >= 0)
+        replies = nxt[rows]
         a = len(spec.stacked)
-        out[has_next, col : col + k] = cues[nxt[has_next]]
-        out[has_next, col + k : col + k + s] = surface[nxt[has_next]]
+        out[rows, col : col + k] = cues[replies]
+        out[rows, col + k : col + k + s] = surface[replies]
         if a and stacked is not None:
-            out[has_next, col + k + s : col + k + s + a] = stacked[nxt[has_next]]
-        out[:, col + k + s + a] = has_next
-        rows = np.flatnonzero(has_next)
-        out[rows, col + k + s + a + 1] = np.einsum("ij,ij->i", mean[rows], mean[nxt[rows]])
+            out[rows, col + k + s : col + k + s + a] = stacked[replies]
+        out[rows, col + k + s + a] = 1.0  # has a reply
+        out[rows, col + k + s + a + 1] = np.einsum("ij,ij->i", mean[rows], mean[replies])
         col += spec.next_turn_dim
     if spec.stacked and stacked is not None:
         # Like the cues: the turn's own, the previous turn's, the window's highest.

@@ -73,7 +73,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 @dataclass
 class TrainConfig:
     seed: int = 13
-    hidden: int = 256
+    hidden: int = 512
     dropout: float = 0.3
     input_dropout: float = 0.1
     max_epochs: int = 80

@@ -1,9 +1,18 @@
 """Tagger accuracy when the transcription style changes.
 
-Scores the held-out test set three ways: as written (a mix of ASR-style and clean
-lines), ASR-style (lowercase, every punctuation mark removed) and clean (sentence
-case, a final full stop where a line has no end mark). Real coded transcripts come in
-both styles; a tagger that leans on punctuation would drop sharply on the first.
+Scores the held-out test set five ways:
+
+- as written (a mix of ASR-style and clean lines);
+- ASR-style (lowercase, every punctuation mark removed);
+- clean (sentence case, a final full stop where a line has no end mark);
+- openers: every therapist turn opens with an acknowledgement ("Got it.", "mhm"), in
+  the scene's own style, from ``restyle.HELD_OUT_OPENERS``, which training never uses;
+- hesitations: one or two in every turn (a filler from ``restyle.HELD_OUT_FILLERS``,
+  also never used in training, or a restarted word).
+
+Real coded transcripts come in both styles, and real therapists open many turns that
+way and hesitate; a tagger that leans on punctuation, on how a turn opens or on fluent
+wording would drop sharply.
 
     .venv/bin/python bench/style_robustness.py [--gold data/corpus/test] [--model NAME]
 """
@@ -25,19 +34,45 @@ def main() -> int:
     args = parser.parse_args()
 
     from assistant.corpus import load_corpus
+    from assistant.model import Role, Transcript, Turn
     from assistant.tagging import load_tagger
     from assistant.tagging.evaluate import evaluate_tagger
-    from assistant.tagging.restyle import asr_style, clean_style
+    from assistant.tagging.restyle import (
+        HELD_OUT_FILLERS,
+        HELD_OUT_OPENERS,
+        asr_style,
+        clean_style,
+        looks_asr,
+        with_disfluency,
+        with_opener,
+    )
+
+    def opened(transcript: Transcript, turn: Turn) -> str:
+        if turn.role is not Role.THERAPIST:
+            return turn.text
+        style = "asr" if looks_asr(transcript) else "clean"
+        return with_opener(turn.text, style, 1.0, HELD_OUT_OPENERS)
+
+    def hesitant(transcript: Transcript, turn: Turn) -> str:
+        style = "asr" if looks_asr(transcript) else "clean"
+        return with_disfluency(turn.text, style, 1.0, HELD_OUT_FILLERS)
 
     gold = load_corpus([args.gold])
     tagger = load_tagger(args.model)
-    for name, restyle in (("as written", None), ("asr", asr_style), ("clean", clean_style)):
+    variants = (
+        ("as written", None),
+        ("asr", lambda t, u: asr_style(u.text)),
+        ("clean", lambda t, u: clean_style(u.text)),
+        ("openers", opened),
+        ("hesitations", hesitant),
+    )
+    for name, rewrite in variants:
         variant = gold
-        if restyle is not None:
+        if rewrite is not None:
             variant = [
                 t.model_copy(
                     update={
-                        "turns": [u.model_copy(update={"text": restyle(u.text)}) for u in t.turns]
+                        "turns": [u.model_copy(update={"text": rewrite(t, u)}) for u in t.turns]
                     }
                 )
                 for t in gold

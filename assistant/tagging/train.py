@@ -62,7 +62,7 @@ from assistant.tagging.pipeline import (
     featurize,
     prepare_text,
 )
-from assistant.tagging.restyle import STYLES, other_style, restyle_transcript
+from assistant.tagging.restyle import STYLES, other_style, restyle_transcript, training_text
 from assistant.tagging.rules import TurnState
 
 logger = logging.getLogger(__name__)
@@ -87,6 +87,12 @@ class TrainConfig:
     # Train each head member on a copy of every transcript in the other transcription
     # style too (``restyle.py``); dev folds and thresholds use the originals only.
     style_copies: bool = True
+    # Share of turns in those copies (and in the adapter's restyled presentations)
+    # that also open with an acknowledgement ("Okay.", "mm-hmm so"), so an opener does
+    # not come to mean "not a reflection" (``restyle.with_opener``).
+    openers: float = 0.3
+    # ... and that hesitate: a filler or a restarted word (``restyle.with_disfluency``).
+    disfluency: float = 0.3
     # Roles whose turns also see the turn after (``features.py``): a client's rupture
     # shows in how the therapist takes it. Therapist turns are coded without the
     # client's reply, so a drill answer scores as the same words would in a session.
@@ -470,7 +476,12 @@ def train_tagger(
         )
     styles = [other_style(t) for t in train] if config.style_copies else []
     copies = (
-        [restyle_transcript(t, s) for t, s in zip(train, styles, strict=True)] if styles else []
+        [
+            restyle_transcript(t, s, config.openers, config.disfluency)
+            for t, s in zip(train, styles, strict=True)
+        ]
+        if styles
+        else []
     )
     adapter, stacked, adapter_report = None, None, {}
     adapter_folds = folds_by_transcript(train, config.adapter.folds, config.seed + 7, labels)
@@ -660,8 +671,12 @@ def train_adapter(
     below = len(encoder.model.layers) - cfg.layers
     states = lower_states(encoder, texts, below)
     restyled = {
-        style: lower_states(encoder, [restyle(text) for text in texts], below)
-        for style, restyle in STYLES.items()
+        style: lower_states(
+            encoder,
+            [training_text(text, style, config.openers, config.disfluency) for text in texts],
+            below,
+        )
+        for style in STYLES
         if cfg.restyle > 0 or config.style_copies
     }
     alternates = list(restyled.values()) if cfg.restyle > 0 else []

@@ -1,6 +1,6 @@
 """Tagger accuracy when the transcription style changes.
 
-Scores the held-out test set five ways:
+Scores the held-out test set six ways:
 
 - as written (a mix of ASR-style and clean lines);
 - ASR-style (lowercase, every punctuation mark removed);
@@ -8,7 +8,10 @@ Scores the held-out test set five ways:
 - openers: every therapist turn opens with an acknowledgement ("Got it.", "mhm"), in
   the scene's own style, from ``restyle.HELD_OUT_OPENERS``, which training never uses;
 - hesitations: one or two in every turn (a filler from ``restyle.HELD_OUT_FILLERS``,
-  also never used in training, or a restarted word).
+  also never used in training, or a restarted word);
+- rising: in the scenes not written as ASR output, every reflection that is not also a
+  question ends with "?" (a mirror said with a rising tone, which the codebook keeps a
+  reflection).
 
 Real coded transcripts come in both styles, and real therapists open many turns that
 way and hesitate; a tagger that leans on punctuation, on how a turn opens or on fluent
@@ -43,6 +46,7 @@ def main() -> int:
         asr_style,
         clean_style,
         looks_asr,
+        said_rising,
         with_disfluency,
         with_opener,
     )
@@ -57,6 +61,12 @@ def main() -> int:
         style = "asr" if looks_asr(transcript) else "clean"
         return with_disfluency(turn.text, style, 1.0, HELD_OUT_FILLERS)
 
+    def rising(transcript: Transcript, turn: Turn) -> str:
+        text = turn.text.rstrip()
+        if looks_asr(transcript) or not said_rising(turn.tags) or text.endswith(("?", "!")):
+            return turn.text
+        return (text[:-1] if text.endswith(".") else text) + "?"
+
     gold = load_corpus([args.gold])
     tagger = load_tagger(args.model)
     variants = (
@@ -65,6 +75,7 @@ def main() -> int:
         ("clean", lambda t, u: clean_style(u.text)),
         ("openers", opened),
         ("hesitations", hesitant),
+        ("rising", rising),
     )
     for name, rewrite in variants:
         variant = gold

@@ -11,9 +11,11 @@ from assistant.tagging.restyle import (
     looks_asr,
     other_style,
     restyle_transcript,
+    said_rising,
     training_text,
     with_disfluency,
     with_opener,
+    with_rising_tone,
 )
 
 
@@ -150,3 +152,33 @@ def test_a_training_copy_restyles_first_and_keeps_codes_with_openers():
         "you felt let down"
     )
     assert copy.turns[2].tags == ["reflection"]
+
+
+def test_only_a_reflection_that_asks_nothing_may_be_said_rising():
+    assert said_rising(["reflection"])
+    assert said_rising(["reflection", "warmth"])
+    assert not said_rising(["reflection", "closed_question"])
+    assert not said_rising(["open_question"])
+    assert not said_rising([])
+
+
+def test_a_rising_tone_turns_the_full_stop_of_a_clean_text_into_a_question_mark():
+    texts = [f"You're not sure you can do it, not after day {n}." for n in range(2000)]
+    rising = [with_rising_tone(t, "clean", 0.3) for t in texts]
+    changed = [(t, r) for t, r in zip(texts, rising, strict=True) if r != t]
+    assert 0.25 < len(changed) / len(texts) < 0.35
+    assert all(r == t[:-1] + "?" for t, r in changed)
+    assert with_rising_tone("you're not sure", "asr", 1.0) == "you're not sure"
+    assert with_rising_tone("Not sure!", "clean", 1.0) == "Not sure!"
+
+
+def test_a_training_copy_says_only_plain_reflections_rising():
+    original = _transcript(
+        "i cant do it", "you're not sure you can", "no", "did you try before", "once"
+    )
+    original.turns[1].tags.append("reflection")
+    original.turns[3].tags.append("closed_question")
+    copy = restyle_transcript(original, "clean", rising=1.0)
+    assert copy.turns[1].text == "You're not sure you can?"
+    assert copy.turns[0].text == "I cant do it."  # a client turn is never changed
+    assert copy.turns[3].text == "Did you try before."  # clean_style's own end mark

@@ -16,6 +16,11 @@ of the text so every run and every stage sees the same copy. Likewise, fewer tha
 of our therapist turns hold an "um" or "uh", where real therapists hesitate, restart
 a word ("you- you said") and say "you know" all the time; a share of the copies get
 one or two such edits (``with_disfluency``).
+
+One edit depends on the codes: the codebook keeps a mirror said with a rising tone
+("You're not sure?") a reflection, but only 8 of our 2,124 reflections end with a
+question mark, so a model codes every such turn a closed question. In clean copies, a
+share of the reflections that carry no question code end with "?" (``with_rising_tone``).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 import random
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from assistant.model import Transcript
 
@@ -150,10 +155,35 @@ def with_disfluency(text: str, style: str, share: float, fillers: tuple[str, ...
     return " ".join(words)
 
 
-def training_text(text: str, style: str, openers: float = 0.0, disfluency: float = 0.0) -> str:
+QUESTION_TAGS = frozenset({"open_question", "closed_question"})
+
+
+def said_rising(tags: Iterable[str]) -> bool:
+    """Whether a turn's codes allow a rising tone without changing them: a reflection
+    that is not also a question (the codebook: a mirror that asks nothing new)."""
+    tags = set(tags)
+    return "reflection" in tags and not tags & QUESTION_TAGS
+
+
+def with_rising_tone(text: str, style: str, share: float) -> str:
+    """A clean ``text`` ending in "." ends in "?" instead, for ``share`` of all texts
+    (chosen by hash); ASR-style text has no marks to change."""
+    stripped = text.rstrip()
+    if share <= 0 or style != "clean" or not stripped.endswith("."):
+        return text
+    if zlib.crc32(b"rising:" + stripped.encode("utf-8")) % 1000 >= share * 1000:
+        return text
+    return stripped[:-1] + "?"
+
+
+def training_text(
+    text: str, style: str, openers: float = 0.0, disfluency: float = 0.0, rising: float = 0.0
+) -> str:
     """``text`` as a training copy in ``style`` shows it: restyled, then maybe an
-    opener and hesitations."""
-    return with_disfluency(with_opener(STYLES[style](text), style, openers), style, disfluency)
+    opener, hesitations and (pass ``rising`` only for ``said_rising`` turns) a rising
+    tone."""
+    text = with_disfluency(with_opener(STYLES[style](text), style, openers), style, disfluency)
+    return with_rising_tone(text, style, rising)
 
 
 def looks_asr(transcript: Transcript) -> bool:
@@ -171,13 +201,24 @@ def other_style(transcript: Transcript) -> str:
 
 
 def restyle_transcript(
-    transcript: Transcript, style: str, openers: float = 0.0, disfluency: float = 0.0
+    transcript: Transcript,
+    style: str,
+    openers: float = 0.0,
+    disfluency: float = 0.0,
+    rising: float = 0.0,
 ) -> Transcript:
     """A copy with every turn's text in ``style`` (id suffixed ``~style``; codes kept);
-    ``openers`` and ``disfluency``: the share of turns also given an acknowledgement
-    (``with_opener``) or hesitations (``with_disfluency``)."""
+    ``openers``, ``disfluency`` and ``rising``: the share of turns also given an
+    acknowledgement (``with_opener``), hesitations (``with_disfluency``) or, of the
+    ``said_rising`` turns, a rising tone (``with_rising_tone``)."""
     turns = [
-        turn.model_copy(update={"text": training_text(turn.text, style, openers, disfluency)})
+        turn.model_copy(
+            update={
+                "text": training_text(
+                    turn.text, style, openers, disfluency, rising if said_rising(turn.tags) else 0.0
+                )
+            }
+        )
         for turn in transcript.turns
     ]
     return transcript.model_copy(update={"id": f"{transcript.id}~{style}", "turns": turns})

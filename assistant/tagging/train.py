@@ -62,7 +62,13 @@ from assistant.tagging.pipeline import (
     featurize,
     prepare_text,
 )
-from assistant.tagging.restyle import STYLES, other_style, restyle_transcript, training_text
+from assistant.tagging.restyle import (
+    STYLES,
+    other_style,
+    restyle_transcript,
+    said_rising,
+    training_text,
+)
 from assistant.tagging.rules import TurnState
 
 logger = logging.getLogger(__name__)
@@ -93,6 +99,9 @@ class TrainConfig:
     openers: float = 0.3
     # ... and that hesitate: a filler or a restarted word (``restyle.with_disfluency``).
     disfluency: float = 0.3
+    # ... and, of the reflections that are not questions, the share that a clean copy
+    # ends with "?" (a rising tone; ``restyle.with_rising_tone``).
+    rising: float = 0.0
     # Roles whose turns also see the turn after (``features.py``): a client's rupture
     # shows in how the therapist takes it. Therapist turns are coded without the
     # client's reply, so a drill answer scores as the same words would in a session.
@@ -477,7 +486,7 @@ def train_tagger(
     styles = [other_style(t) for t in train] if config.style_copies else []
     copies = (
         [
-            restyle_transcript(t, s, config.openers, config.disfluency)
+            restyle_transcript(t, s, config.openers, config.disfluency, config.rising)
             for t, s in zip(train, styles, strict=True)
         ]
         if styles
@@ -665,6 +674,7 @@ def train_adapter(
         alpha=cfg.alpha,
     )
     texts = [prepare_text(turn.text, config.max_chars)[0] for t in train for turn in t.turns]
+    rising = [config.rising if said_rising(turn.tags) else 0.0 for t in train for turn in t.turns]
     roles = role_matrix([turn.role.value for t in train for turn in t.turns])
     if progress is not None:
         progress("adapter: encode", 0, 1)
@@ -673,7 +683,10 @@ def train_adapter(
     restyled = {
         style: lower_states(
             encoder,
-            [training_text(text, style, config.openers, config.disfluency) for text in texts],
+            [
+                training_text(text, style, config.openers, config.disfluency, rise)
+                for text, rise in zip(texts, rising, strict=True)
+            ],
             below,
         )
         for style in STYLES

@@ -34,6 +34,7 @@ THERAPIST_TAGS: tuple[str, ...] = (
 )
 CLIENT_TAGS: tuple[str, ...] = ("rupture_withdrawal", "rupture_confrontation")
 ALL_TAGS: tuple[str, ...] = THERAPIST_TAGS + CLIENT_TAGS
+QUESTION_TAGS: tuple[str, ...] = ("open_question", "closed_question")
 
 # Tag -> attribute name -> allowed values.
 TAG_ATTRIBUTES: dict[str, dict[str, tuple[str, ...]]] = {

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from assistant.feedback.schema import GrowthEdge
 from assistant.feedback.slots import words
 from assistant.feedback.texts import FeedbackTexts
-from assistant.model import Role, Transcript, Turn
+from assistant.model import QUESTION_TAGS, Role, Transcript, Turn
 from assistant.profile import (
     OVERALL_TARGETS,
     PCT_COMPLEX_THRESHOLDS,
@@ -38,7 +38,6 @@ WARMTH_TARGET_PER_10 = OVERALL_TARGETS["warmth_per_10"]
 COLLABORATION_TARGET_PER_10 = OVERALL_TARGETS["collaboration_per_10"]
 RQ_GOOD = RQ_THRESHOLDS[1]
 PCT_CR_GOOD = PCT_COMPLEX_THRESHOLDS[1]
-QUESTION_TAGS = ("open_question", "closed_question")
 STRAINING_TAGS = ("rigidity", "poorly_timed_self_disclosure")
 
 

@@ -30,7 +30,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterable
 
-from assistant.model import Transcript
+from assistant.model import QUESTION_TAGS, Transcript
 
 _NOT_WORD = re.compile(r"[^\w\s']")
 _SPACES = re.compile(r"\s+")
@@ -53,8 +53,8 @@ def clean_style(text: str) -> str:
 
 STYLES: dict[str, Callable[[str], str]] = {"asr": asr_style, "clean": clean_style}
 
-# Turn-initial acknowledgements as each style writes them; a comma-final one runs on
-# into the turn ("Okay, so your doctor ...").
+# Turn-initial acknowledgements as each style writes them; one without a full stop runs
+# on into the turn ("Okay, so your doctor ...").
 OPENERS: dict[str, tuple[str, ...]] = {
     "asr": (
         "okay", "mm-hmm", "yeah", "right", "mm", "uh-huh", "okay so", "yeah yeah",
@@ -84,6 +84,13 @@ _ACKNOWLEDGED = re.compile(
 )
 
 
+def _picked(text: str, share: float, salt: bytes = b"") -> int | None:
+    """The text's hash when it falls in the chosen ``share`` of all texts, else None
+    (a hash, not a random draw, so every run and every training stage agree)."""
+    digest = zlib.crc32(salt + text.encode("utf-8"))
+    return digest if digest % 1000 < share * 1000 else None
+
+
 def with_opener(
     text: str, style: str, share: float, openers: dict[str, tuple[str, ...]] = OPENERS
 ) -> str:
@@ -94,15 +101,13 @@ def with_opener(
     stripped = text.strip()
     if share <= 0 or not stripped or _ACKNOWLEDGED.match(stripped):
         return text
-    digest = zlib.crc32(stripped.encode("utf-8"))
-    if digest % 1000 >= share * 1000:
+    digest = _picked(stripped, share)
+    if digest is None:
         return text
     opener = openers[style][(digest // 1000) % len(openers[style])]
-    if opener.endswith(".") or style == "asr":
-        return f"{opener} {stripped}"
-    # A comma opener runs on: lowercase the next word unless it is "I" or "I'm".
-    first = stripped.split(maxsplit=1)[0]
-    if not re.match(r"^I\b", first):
+    # A clean opener without a full stop ("Okay, so") runs on: lowercase the next word
+    # unless it is "I" or "I'm".
+    if style == "clean" and not opener.endswith(".") and not re.match(r"^I\b", stripped):
         stripped = stripped[0].lower() + stripped[1:]
     return f"{opener} {stripped}"
 
@@ -141,8 +146,8 @@ def with_disfluency(text: str, style: str, share: float, fillers: tuple[str, ...
     words = stripped.split()
     if share <= 0 or len(words) < 2:
         return text
-    digest = zlib.crc32(b"disfluency:" + stripped.encode("utf-8"))
-    if digest % 1000 >= share * 1000:
+    digest = _picked(stripped, share, b"disfluency:")
+    if digest is None:
         return text
     rng = random.Random(digest)
     for _ in range(rng.choice((1, 1, 2))):
@@ -155,14 +160,11 @@ def with_disfluency(text: str, style: str, share: float, fillers: tuple[str, ...
     return " ".join(words)
 
 
-QUESTION_TAGS = frozenset({"open_question", "closed_question"})
-
-
 def said_rising(tags: Iterable[str]) -> bool:
     """Whether a turn's codes allow a rising tone without changing them: a reflection
     that is not also a question (the codebook: a mirror that asks nothing new)."""
     tags = set(tags)
-    return "reflection" in tags and not tags & QUESTION_TAGS
+    return "reflection" in tags and not tags.intersection(QUESTION_TAGS)
 
 
 def with_rising_tone(text: str, style: str, share: float) -> str:
@@ -171,7 +173,7 @@ def with_rising_tone(text: str, style: str, share: float) -> str:
     stripped = text.rstrip()
     if share <= 0 or style != "clean" or not stripped.endswith("."):
         return text
-    if zlib.crc32(b"rising:" + stripped.encode("utf-8")) % 1000 >= share * 1000:
+    if _picked(stripped, share, b"rising:") is None:
         return text
     return stripped[:-1] + "?"
 

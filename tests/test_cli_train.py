@@ -71,3 +71,44 @@ def test_cli_train_no_restyle_trains_on_the_turns_as_written(monkeypatch, capsys
     manifest = json.loads((out_dir / "manifest.json").read_text())
     assert manifest["training"]["style_copies"]["turns"] == 0
     assert manifest["training"]["config"]["adapter"]["restyle"] == 0.0
+
+
+def test_cli_train_rising_tone_needs_the_training_copies(monkeypatch, capsys, tmp_path):
+    gold = tmp_path / "gold.txt"
+    gold.write_text(TINY_GOLD)
+    code, _, err = _run(
+        monkeypatch,
+        capsys,
+        "train",
+        "--data",
+        str(gold),
+        "--out",
+        str(tmp_path / "m"),
+        "--no-restyle",
+        "--rising-tone",
+        "0.3",
+    )
+    assert code == 2
+    assert err.startswith("error: ") and "--rising-tone" in err
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_cli_train_rising_tone_goes_into_the_config(monkeypatch, capsys, tmp_path):
+    gold = tmp_path / "gold.txt"
+    gold.write_text(TINY_GOLD)
+    out_dir = tmp_path / "rising"
+    code, _, err = _run(
+        monkeypatch,
+        capsys,
+        "train",
+        "--data",
+        str(gold),
+        "--out",
+        str(out_dir),
+        "--rising-tone",
+        "0.3",
+    )
+    assert code == 0, err
+    manifest = json.loads((out_dir / "manifest.json").read_text())
+    assert manifest["training"]["config"]["rising"] == 0.3

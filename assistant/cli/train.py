@@ -11,6 +11,7 @@ from rich.table import Table
 
 from assistant.cli.app import app
 from assistant.cli.evaluate import render_report, wide_console
+from assistant.errors import ValidationError
 from assistant.tagging.adapter import AdapterConfig
 from assistant.tagging.data import read_gold
 from assistant.tagging.train import TrainConfig, record_test, train_tagger
@@ -54,8 +55,21 @@ def train(
         help="Also train on every turn rewritten in the other transcription style (ASR "
         "lowercase without punctuation / clean sentence case), so the tagger reads both.",
     ),
+    rising_tone: float = typer.Option(
+        0.0,
+        "--rising-tone",
+        min=0.0,
+        max=1.0,
+        help="Share of reflections (not also questions) that the clean training copies end "
+        "with '?', for coders who code a mirror said with a rising tone as a reflection "
+        "(our codebook does). 0 = off; 0.3 was measured (docs/tagger.md). Needs --restyle.",
+    ),
 ) -> None:
     """Train the multi-label head (folds by transcript, thresholds tuned out of fold)."""
+    if rising_tone > 0 and not restyle:
+        raise ValidationError(
+            "--rising-tone edits the training copies, which --no-restyle turns off"
+        )
     transcripts = read_gold(data)
     held_out = read_gold(test) if test else None
     console = Console(stderr=True)
@@ -63,6 +77,7 @@ def train(
         seed=seed,
         members=folds,
         style_copies=restyle,
+        rising=rising_tone,
         adapter=AdapterConfig(
             layers=adapter_layers, epochs=adapter_epochs, restyle=0.5 if restyle else 0.0
         ),

@@ -51,23 +51,24 @@ def main() -> int:
         with_opener,
     )
 
+    gold = load_corpus([args.gold])
+    style_of = {t.id: "asr" if looks_asr(t) else "clean" for t in gold}  # each scene's style
+
     def opened(transcript: Transcript, turn: Turn) -> str:
         if turn.role is not Role.THERAPIST:
             return turn.text
-        style = "asr" if looks_asr(transcript) else "clean"
-        return with_opener(turn.text, style, 1.0, HELD_OUT_OPENERS)
+        return with_opener(turn.text, style_of[transcript.id], 1.0, HELD_OUT_OPENERS)
 
     def hesitant(transcript: Transcript, turn: Turn) -> str:
-        style = "asr" if looks_asr(transcript) else "clean"
-        return with_disfluency(turn.text, style, 1.0, HELD_OUT_FILLERS)
+        return with_disfluency(turn.text, style_of[transcript.id], 1.0, HELD_OUT_FILLERS)
 
     def rising(transcript: Transcript, turn: Turn) -> str:
         text = turn.text.rstrip()
-        if looks_asr(transcript) or not said_rising(turn.tags) or text.endswith(("?", "!")):
+        asr = style_of[transcript.id] == "asr"
+        if asr or not said_rising(turn.tags) or text.endswith(("?", "!")):
             return turn.text
         return (text[:-1] if text.endswith(".") else text) + "?"
 
-    gold = load_corpus([args.gold])
     tagger = load_tagger(args.model)
     variants = (
         ("as written", None),

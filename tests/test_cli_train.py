@@ -20,22 +20,18 @@ def _run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     return int(info.value.code or 0), out, err
 
 
+def _train_tiny(monkeypatch, capsys, tmp_path, out_dir, *extra: str) -> tuple[int, str, str]:
+    """``alliance train`` on the tiny gold file (written to ``tmp_path``) into ``out_dir``."""
+    gold = tmp_path / "gold.txt"
+    gold.write_text(TINY_GOLD)
+    return _run(monkeypatch, capsys, "train", "--data", str(gold), "--out", str(out_dir), *extra)
+
+
 @pytest.mark.slow
 def test_cli_train_writes_a_model_and_reports_held_out_scores(monkeypatch, capsys, tmp_path):
     gold = tmp_path / "gold.txt"
-    gold.write_text(TINY_GOLD)
     out_dir = tmp_path / "models" / "tiny"
-    code, out, err = _run(
-        monkeypatch,
-        capsys,
-        "train",
-        "--data",
-        str(gold),
-        "--out",
-        str(out_dir),
-        "--test",
-        str(gold),
-    )
+    code, out, err = _train_tiny(monkeypatch, capsys, tmp_path, out_dir, "--test", str(gold))
     assert code == 0, err
     assert "trained tiny on 3 transcripts / 24 turns" in out
     assert "held-out dev: out-of-fold over 3 folds" in out and "test: 24 turns" in out
@@ -61,12 +57,8 @@ def test_cli_train_missing_data_is_one_error_line(monkeypatch, capsys, tmp_path)
 
 @pytest.mark.slow
 def test_cli_train_no_restyle_trains_on_the_turns_as_written(monkeypatch, capsys, tmp_path):
-    gold = tmp_path / "gold.txt"
-    gold.write_text(TINY_GOLD)
     out_dir = tmp_path / "plain"
-    code, _, err = _run(
-        monkeypatch, capsys, "train", "--data", str(gold), "--out", str(out_dir), "--no-restyle"
-    )
+    code, _, err = _train_tiny(monkeypatch, capsys, tmp_path, out_dir, "--no-restyle")
     assert code == 0, err
     manifest = json.loads((out_dir / "manifest.json").read_text())
     assert manifest["training"]["style_copies"]["turns"] == 0
@@ -74,19 +66,8 @@ def test_cli_train_no_restyle_trains_on_the_turns_as_written(monkeypatch, capsys
 
 
 def test_cli_train_rising_tone_needs_the_training_copies(monkeypatch, capsys, tmp_path):
-    gold = tmp_path / "gold.txt"
-    gold.write_text(TINY_GOLD)
-    code, _, err = _run(
-        monkeypatch,
-        capsys,
-        "train",
-        "--data",
-        str(gold),
-        "--out",
-        str(tmp_path / "m"),
-        "--no-restyle",
-        "--rising-tone",
-        "0.3",
+    code, _, err = _train_tiny(
+        monkeypatch, capsys, tmp_path, tmp_path / "m", "--no-restyle", "--rising-tone", "0.3"
     )
     assert code == 2
     assert err.startswith("error: ") and "--rising-tone" in err
@@ -95,20 +76,8 @@ def test_cli_train_rising_tone_needs_the_training_copies(monkeypatch, capsys, tm
 
 @pytest.mark.slow
 def test_cli_train_rising_tone_goes_into_the_config(monkeypatch, capsys, tmp_path):
-    gold = tmp_path / "gold.txt"
-    gold.write_text(TINY_GOLD)
     out_dir = tmp_path / "rising"
-    code, _, err = _run(
-        monkeypatch,
-        capsys,
-        "train",
-        "--data",
-        str(gold),
-        "--out",
-        str(out_dir),
-        "--rising-tone",
-        "0.3",
-    )
+    code, _, err = _train_tiny(monkeypatch, capsys, tmp_path, out_dir, "--rising-tone", "0.3")
     assert code == 0, err
     manifest = json.loads((out_dir / "manifest.json").read_text())
     assert manifest["training"]["config"]["rising"] == 0.3

@@ -29,7 +29,7 @@ class ConstantHead:
     def __init__(self, p: float) -> None:
         self.p = p
 
-    def predict(self, x):
+    def predict(self, x, bfloat16=False):
         return np.full((len(x), len(LABELS)), self.p, dtype=np.float32), {}
 
 

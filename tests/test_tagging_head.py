@@ -107,3 +107,16 @@ def test_head_adapter_weights_must_name_labels_with_weights_in_0_1(folder, weigh
     with pytest.raises(ModelError, match="adapter_weights") as info:
         load_model(folder)
     assert "manifest.json" in str(info.value)
+
+
+def test_head_in_bfloat16_gives_nearly_the_float32_probabilities(folder):
+    head = load_model(folder).head
+    x = np.random.default_rng(1).normal(size=(64, 10)).astype(np.float32)
+    exact, exact_attrs = head.predict(x)
+    fast, fast_attrs = head.predict(x, bfloat16=True)
+    assert fast.dtype == np.float32 and fast.shape == exact.shape
+    np.testing.assert_allclose(fast, exact, atol=0.02)
+    np.testing.assert_allclose(fast_attrs["reflection.depth"].sum(1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(
+        fast_attrs["reflection.depth"], exact_attrs["reflection.depth"], atol=0.02
+    )

@@ -154,3 +154,27 @@ def test_pipeline_loads_once_and_rejects_unknown_names(tagger):
     assert tagger.encode(["hello", "hi"]).shape == (2, 384)
     with pytest.raises(ModelError, match="no model folder 'nope'"):
         load_tagger("nope")
+
+
+def test_pipeline_repeated_turns_are_coded_alike_and_keep_their_own_context(tagger):
+    # Identical texts share one parse; each turn still gets its own context.
+    rows = [
+        ("C", "I don't know why I keep doing this."),
+        ("T", "Mm-hmm."),
+        ("C", "It's like I can't stop."),
+        ("T", "Mm-hmm."),
+        ("T", "What happens right before you start?"),
+        ("T", "What happens right before you start?"),
+    ]
+    (out,) = tagger.transform([_session(rows)])
+    backchannel_a, backchannel_b = out.turns[1], out.turns[3]
+    assert backchannel_a.tags == backchannel_b.tags == []
+    ask_a, ask_b = out.turns[4], out.turns[5]
+    assert "open_question" in ask_a.tags and "open_question" in ask_b.tags
+    assert [e.text for e in ask_a.evidence["open_question"] if e.kind == "cue"] == [
+        e.text for e in ask_b.evidence["open_question"] if e.kind == "cue"
+    ]
+
+
+def test_pipeline_head_arithmetic_follows_the_encoder(tagger):
+    assert tagger.scorer.bfloat16 == (tagger.encoder.precision == "bfloat16")

@@ -232,8 +232,10 @@ def _surface_pass(doc: Doc) -> tuple[dict[str, float], int]:
     text = "".join(pieces).rstrip()
     firsts = [_first_word(sentence) for sentence in sentences]
     stop_share = stops / alpha if alpha else 1.0
-    letters = [c for c in text if c.isalpha()]
-    ascii_share = sum(c.isascii() for c in letters) / len(letters) if letters else 1.0
+    ascii_share = 1.0
+    if not text.isascii():  # the per-character count only where it can differ from 1
+        letters = [c for c in text if c.isalpha()]
+        ascii_share = sum(c.isascii() for c in letters) / len(letters) if letters else 1.0
     n_sents = len(sentences)
     features = {
         "ends_question_mark": float(text.endswith("?")),

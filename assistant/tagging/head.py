@@ -93,13 +93,20 @@ class TaggerHead(nn.Module):
         }
 
     @torch.inference_mode()
-    def predict(self, x: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Label probabilities (n, labels) and attribute value probabilities per key."""
+    def predict(
+        self, x: np.ndarray, bfloat16: bool = False
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Label probabilities (n, labels) and attribute value probabilities per key.
+
+        ``bfloat16``: run the layers in bfloat16 (the tagger does where its encoder
+        does; it halves the head's time and moved no decision on 3,000 corpus turns).
+        """
         self.eval()
-        logits, attrs = self(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
+        with torch.autocast("cpu", torch.bfloat16, enabled=bfloat16):
+            logits, attrs = self(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
         return (
-            torch.sigmoid(logits).numpy(),
-            {key: torch.softmax(value, dim=-1).numpy() for key, value in attrs.items()},
+            torch.sigmoid(logits.float()).numpy(),
+            {key: torch.softmax(value.float(), dim=-1).numpy() for key, value in attrs.items()},
         )
 
 
@@ -119,8 +126,10 @@ class HeadEnsemble(nn.Module):
         self.attribute_values = members[0].attribute_values
 
     @torch.inference_mode()
-    def predict(self, x: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        outputs = [member.predict(x) for member in self.members]  # type: ignore[operator]
+    def predict(
+        self, x: np.ndarray, bfloat16: bool = False
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        outputs = [member.predict(x, bfloat16) for member in self.members]  # type: ignore[operator]
         probs = np.mean([o[0] for o in outputs], axis=0)
         attrs = {k: np.mean([o[1][k] for o in outputs], axis=0) for k in outputs[0][1]}
         return probs, attrs

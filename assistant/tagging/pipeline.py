@@ -102,8 +102,11 @@ class Scorer:
         derived: Sequence[Derived] = (),
         spec: FeatureSpec | None = None,
         adapter_weights: dict[str, float] | None = None,
+        bfloat16: bool = False,
     ) -> None:
         self.head = head
+        # The head's arithmetic follows the encoder's (training tunes in float32).
+        self.bfloat16 = bfloat16
         self.labels = list(labels)
         self.label_roles = dict(label_roles)
         self.thresholds = dict(thresholds)
@@ -135,7 +138,7 @@ class Scorer:
         features: np.ndarray,
     ) -> list[list[TurnState]]:
         """Per transcript, the turn states after the head and the rules."""
-        probs, attr_probs = self.head.predict(features)
+        probs, attr_probs = self.head.predict(features, self.bfloat16)
         # Plain lists: indexing numpy per turn and label costs more than the rules.
         rows = self.blend(probs, features).tolist()
         attr_rows = {key: values.tolist() for key, values in attr_probs.items()}
@@ -227,6 +230,7 @@ class Tagger:
             [Derived(**d) for d in manifest.get("derived", [])],
             self.spec,
             {k: float(v) for k, v in manifest.get("adapter_weights", {}).items()},
+            bfloat16=self.encoder.precision == "bfloat16",
         )
         self.examples: list[CodebookExample] = []
         self.example_vectors: np.ndarray | None = None
@@ -421,7 +425,11 @@ def featurize(
             text, notes = prepare_text(turn.text, max_chars)
             texts.append(text)
             warnings.append(notes)
-    docs = list(nlp.pipe(texts, batch_size=256))
+    # Identical turns ("mm-hmm", "okay") recur all session: each text is parsed once,
+    # and its turns share the doc (nothing downstream writes to a doc).
+    unique = list(dict.fromkeys(texts))
+    parsed = dict(zip(unique, nlp.pipe(unique, batch_size=256), strict=True))
+    docs = [parsed[text] for text in texts]
     slots: list[TurnSlot] = slots_for(transcripts)
     if not spec.stacked or stacked is not None:
         views = encode_cached(encoder, texts, batch_size, spec.encoder_views, cache)

@@ -108,3 +108,32 @@ def test_features_client_turns_see_the_therapists_reply_and_therapist_turns_do_n
     np.testing.assert_array_equal(block[0], 0.0)  # a therapist turn: no reply features
     np.testing.assert_array_equal(block[2], 0.0)  # the last turn has no reply yet
     np.testing.assert_allclose(x[:, spec.stacked_columns], stacked)
+
+
+def test_features_window_and_similarity_columns_match_a_turn_by_turn_reading():
+    # Two transcripts in one batch: windows and "latest other-role turn" stop at the border.
+    texts_a = ["so what brings you in", "sorry i'm late", "it took real courage", "mm", "go on"]
+    texts_b = ["what happened", "nothing"]
+    transcripts = [_transcript("a", texts_a), _transcript("b", texts_b)]
+    nlp = build_nlp("prompts/codebook.yaml")
+    docs = list(nlp.pipe(texts_a + texts_b))
+    rng = np.random.default_rng(3)
+    mean = rng.normal(size=(7, 4)).astype(np.float32)
+    mean /= np.linalg.norm(mean, axis=1, keepdims=True)
+    tags = ("open_question", "repair", "warmth")
+    spec = FeatureSpec(embedding_dim=4, cue_tags=tags, views=("mean",), context_views=())
+    slots = slots_for(transcripts)
+    x = build_matrix(spec, slots, docs, {"mean": mean})
+    k = len(tags)
+    own, window = x[:, 4 : 4 + k], x[:, 4 + 2 * k : 4 + 3 * k]
+    assert own[1].tolist() == [0.0, 1.0, 0.0] and own[2].tolist() == [0.0, 0.0, 1.0]
+    for row, slot in enumerate(slots):
+        expected = own[list(slot.window)].max(axis=0) if slot.window else np.zeros(k)
+        np.testing.assert_array_equal(window[row], expected)
+    assert window[5].tolist() == [0.0, 0.0, 0.0]  # first turn of "b" sees nothing of "a"
+    extra = x[:, -len(spec.extra) :]
+    similarity = spec.extra.index("prev_similarity")
+    other = spec.extra.index("other_role_similarity")
+    assert extra[0, similarity] == 0.0 and extra[5, other] == 0.0
+    assert extra[4, similarity] == pytest.approx(float(mean[4] @ mean[3]), abs=1e-6)
+    assert extra[6, other] == pytest.approx(float(mean[6] @ mean[5]), abs=1e-6)

@@ -162,21 +162,6 @@ def session_length(transcript: Transcript) -> int:
     return max(1, transcript.turns[-1].index + 1)
 
 
-def cue_vector(doc: Doc, cue_tags: Sequence[str]) -> np.ndarray:
-    vector = np.zeros(len(cue_tags), dtype=np.float32)
-    index = {tag: i for i, tag in enumerate(cue_tags)}
-    for cue in doc._.cues or ():
-        i = index.get(cue.tag)
-        if i is not None:
-            vector[i] = 1.0
-    return vector
-
-
-def surface_vector(doc: Doc, names: Sequence[str]) -> np.ndarray:
-    values = doc._.surface or {}
-    return np.array([values.get(name, 0.0) for name in names], dtype=np.float32)
-
-
 @dataclass(frozen=True)
 class TurnSlot:
     """Where a turn sits: its role, index, the session length and its predecessor."""
@@ -238,8 +223,12 @@ def build_matrix(
         raise ValueError("the feature layout needs the adapter's probabilities for every turn")
     n = len(docs)
     k, s, e = len(spec.cue_tags), len(spec.surface), spec.embedding_dim
-    cues = np.stack([cue_vector(d, spec.cue_tags) for d in docs]) if n else np.zeros((0, k))
-    surface = np.stack([surface_vector(d, spec.surface) for d in docs]) if n else np.zeros((0, s))
+    cues = _cue_matrix(docs, spec.cue_tags)
+    surfaces = [d._.surface or {} for d in docs]
+    surface = np.array(
+        [[values.get(name, 0.0) for name in spec.surface] for values in surfaces],
+        dtype=np.float32,
+    ).reshape(n, s)
     words = [content_words(d) for d in docs]
     mean = views[spec.similarity_view]
     out = np.zeros((n, spec.dim), dtype=np.float32)
@@ -256,34 +245,45 @@ def build_matrix(
     col += k
     out[has_prev, col : col + k] = cues[prev[has_prev]]
     col += k
-    for i, slot in enumerate(slots):
-        if slot.window:
-            out[i, col : col + k] = cues[list(slot.window)].max(axis=0)
+    window_start = np.array([slot.window[0] if slot.window else i for i, slot in enumerate(slots)])
+    out[:, col : col + k] = _window_max(cues, window_start)
     col += k
     out[:, col : col + s] = surface
     col += s
     out[has_prev, col : col + s] = surface[prev[has_prev]]
     col += s
+    extra = np.zeros((n, len(spec.extra)), dtype=np.float32)
+    other = np.full(n, -1, dtype=np.int64)  # the latest turn of another role in the window
     for i, slot in enumerate(slots):
-        prev_similarity = overlap_turn = overlap_prev = other_similarity = 0.0
+        overlap_turn = overlap_prev = 0.0
         if slot.prev is not None:
-            prev_similarity = float(mean[i] @ mean[slot.prev])
             overlap_turn, overlap_prev = _overlap(words[i], words[slot.prev])
-        other = [j for j in slot.window if slots[j].role is not slot.role]
-        if other:
-            other_similarity = float(mean[i] @ mean[other[-1]])
-        out[i, col : col + len(spec.extra)] = (
-            float(slot.role is Role.THERAPIST),
-            float(slot.role is Role.CLIENT),
-            float(slot.prev_speaker_same),
-            float(slot.prev is not None),
+        for j in reversed(slot.window):
+            if slots[j].role is not slot.role:
+                other[i] = j
+                break
+        extra[i] = (
+            slot.role is Role.THERAPIST,
+            slot.role is Role.CLIENT,
+            slot.prev_speaker_same,
+            slot.prev is not None,
             min(1.0, slot.index / max(1, slot.length - 1)),
-            float(slot.index < OPENING_TURNS),
-            prev_similarity,
+            slot.index < OPENING_TURNS,
+            0.0,  # similarity to the previous turn, filled below
             overlap_turn,
             overlap_prev,
-            other_similarity,
+            0.0,  # similarity to the latest turn of the other role, filled below
         )
+    has_other = other >= 0
+    similarity, other_similarity = (
+        EXTRA_FEATURES.index("prev_similarity"),
+        EXTRA_FEATURES.index("other_role_similarity"),
+    )
+    extra[has_prev, similarity] = np.einsum("ij,ij->i", mean[has_prev], mean[prev[has_prev]])
+    extra[has_other, other_similarity] = np.einsum(
+        "ij,ij->i", mean[has_other], mean[other[has_other]]
+    )
+    out[:, col : col + len(spec.extra)] = extra
     col += len(spec.extra)
     if spec.reply_roles:
         nxt = np.array(
@@ -308,7 +308,33 @@ def build_matrix(
         a = len(spec.stacked)
         out[:, col : col + a] = stacked
         out[has_prev, col + a : col + 2 * a] = stacked[prev[has_prev]]
-        for i, slot in enumerate(slots):
-            if slot.window:
-                out[i, col + 2 * a : col + 3 * a] = stacked[list(slot.window)].max(axis=0)
+        out[:, col + 2 * a : col + 3 * a] = _window_max(stacked, window_start)
+    return out
+
+
+def _cue_matrix(docs: Sequence[Doc], cue_tags: Sequence[str]) -> np.ndarray:
+    """Row i: 1 for each tag that doc i has a cue of."""
+    index = {tag: i for i, tag in enumerate(cue_tags)}
+    out = np.zeros((len(docs), len(cue_tags)), dtype=np.float32)
+    for row, doc in enumerate(docs):
+        for cue in doc._.cues or ():
+            column = index.get(cue.tag)
+            if column is not None:
+                out[row, column] = 1.0
+    return out
+
+
+def _window_max(values: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Row i: the column-wise max of ``values[start[i]:i]``, zeros where that is empty.
+
+    Windows are at most ``CONTEXT_WINDOW`` rows, so a few shifted maxima replace a
+    per-row loop (this runs on every chunk the tagger codes).
+    """
+    rows = np.arange(len(values))
+    out = np.full(values.shape, -np.inf, dtype=np.float32)
+    for offset in range(1, CONTEXT_WINDOW + 1):
+        source = rows - offset
+        inside = source >= start
+        out[inside] = np.maximum(out[inside], values[source[inside]])
+    out[np.isinf(out)] = 0.0
     return out

@@ -13,6 +13,7 @@ after rupture -> advice permission -> self-disclosure timing.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -67,10 +68,12 @@ def role_mask(states: Sequence[TurnState], label_roles: dict[str, str]) -> None:
     was seen on in training) decides; a turn of another role (``Role.OTHER``, e.g. an
     interpreter) gets no codes.
     """
+    allowed: dict[Role, set[str]] = {}
     for state in states:
-        state.scores = {
-            tag: p for tag, p in state.scores.items() if label_roles.get(tag) == state.role.value
-        }
+        if state.role not in allowed:
+            allowed[state.role] = {t for t, r in label_roles.items() if r == state.role.value}
+        keep = allowed[state.role]
+        state.scores = {tag: p for tag, p in state.scores.items() if tag in keep}
 
 
 # --------------------------------------------------------------------- ruptures
@@ -111,6 +114,7 @@ ENGAGED_WORDS = {"exactly", "totally", "definitely", "yes!", "absolutely", "true
 PRESSING_TAGS = ("advice", "rigidity", "closed_question")
 
 
+@functools.lru_cache(maxsize=8192)  # rules read each turn's text several times
 def _normalised(text: str) -> str:
     text = text.lower().strip()
     text = re.sub(r"[^\w\s']", " ", text)

@@ -129,3 +129,18 @@ def test_components_shipped_codebook_cues_equal_a_plain_matcher_over_every_patte
         assert found == expected, doc.text
         compared += len(expected)
     assert compared > 100  # the comparison saw plenty of pattern matches
+
+
+def test_components_rigidity_cue_needs_more_than_youre_not():
+    # "you're not" on its own is mostly a reflection ("you're not sure"); the rigidity
+    # cue wants the dismissive verb after it.
+    nlp = build_nlp(DEFAULT_CODEBOOK)
+
+    def rigidity_cues(text):
+        return [c.text.lower() for c in nlp(text)._.cues if c.tag == "rigidity"]
+
+    assert rigidity_cues("So you're not sure the worksheets are worth it.") == []
+    assert rigidity_cues("You're not alone in this.") == []
+    assert rigidity_cues("You're not listening to me.") == ["you're not listening"]
+    assert rigidity_cues("you're just being difficult") == ["you're just being"]
+    assert rigidity_cues("Honestly, you're wrong about that.") == ["you're wrong"]

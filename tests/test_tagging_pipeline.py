@@ -178,3 +178,11 @@ def test_pipeline_repeated_turns_are_coded_alike_and_keep_their_own_context(tagg
 
 def test_pipeline_head_arithmetic_follows_the_encoder(tagger):
     assert tagger.scorer.bfloat16 == (tagger.encoder.precision == "bfloat16")
+
+
+def test_pipeline_loaded_model_is_kept_out_of_full_garbage_collections(tagger):
+    import gc
+
+    # Frozen objects (the model, the modules imported for it) are skipped by every
+    # collection; walking them cost about 5% of coding time.
+    assert gc.get_freeze_count() > 10_000

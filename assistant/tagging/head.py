@@ -99,7 +99,8 @@ class TaggerHead(nn.Module):
         """Label probabilities (n, labels) and attribute value probabilities per key.
 
         ``bfloat16``: run the layers in bfloat16 (the tagger does where its encoder
-        does; it halves the head's time and moved no decision on 3,000 corpus turns).
+        does; it halves the head's time and changed the tags of 4 of 20,470 corpus
+        turns).
         """
         self.eval()
         with torch.autocast("cpu", torch.bfloat16, enabled=bfloat16):

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from assistant.model import Role, Transcript, Turn
+from assistant.tagging.codebook import DEFAULT_CODEBOOK
 from assistant.tagging.components import build_nlp
 from assistant.tagging.features import (
     FeatureSpec,
@@ -115,7 +116,7 @@ def test_features_window_and_similarity_columns_match_a_turn_by_turn_reading():
     texts_a = ["so what brings you in", "sorry i'm late", "it took real courage", "mm", "go on"]
     texts_b = ["what happened", "nothing"]
     transcripts = [_transcript("a", texts_a), _transcript("b", texts_b)]
-    nlp = build_nlp("prompts/codebook.yaml")
+    nlp = build_nlp(DEFAULT_CODEBOOK)
     docs = list(nlp.pipe(texts_a + texts_b))
     rng = np.random.default_rng(3)
     mean = rng.normal(size=(7, 4)).astype(np.float32)

@@ -23,6 +23,11 @@ _WORD = re.compile(r"[a-z0-9']+")
 MIN_WORDS_FOR_DUPLICATES = 5
 NEAR_DUPLICATE_COSINE = 0.9
 OPENING_WORDS = 2
+# Distinct bigrams per 1,000 words fall as any corpus grows (more text, more repeats
+# of common pairs), so a bound on the whole corpus tightens with every file added.
+# The bounded figure is the mean over consecutive blocks of this many words, which
+# stays put as the corpus grows and still drops when text repeats itself.
+BIGRAM_BLOCK_WORDS = 10_000
 
 
 def words(text: str) -> list[str]:
@@ -37,6 +42,23 @@ def distinct_bigrams_per_1000_words(texts: Sequence[str]) -> float:
         total += len(tokens)
         bigrams.update(zip(tokens, tokens[1:], strict=False))
     return round(1000 * len(bigrams) / total, 1) if total else 0.0
+
+
+def block_bigrams_per_1000_words(texts: Sequence[str], block: int = BIGRAM_BLOCK_WORDS) -> float:
+    """Mean distinct bigrams per 1,000 words over consecutive blocks of whole texts of
+    about ``block`` words (a last block under half that size joins the one before)."""
+    blocks: list[list[str]] = [[]]
+    size = 0
+    for text in texts:
+        blocks[-1].append(text)
+        size += len(words(text))
+        if size >= block:
+            blocks.append([])
+            size = 0
+    if len(blocks) > 1 and sum(len(words(t)) for t in blocks[-1]) < block / 2:
+        blocks[-2].extend(blocks.pop())
+    values = [distinct_bigrams_per_1000_words(b) for b in blocks if b]
+    return round(sum(values) / len(values), 1) if values else 0.0
 
 
 def near_duplicates(
@@ -86,6 +108,7 @@ class Diversity:
     turns: int
     words: int
     distinct_bigrams_per_1000_words: float
+    block_bigrams_per_1000_words: float
     top5_opening_share: dict[str, float]
     near_duplicate_pair_share: float | None = None
     turns_with_near_duplicate: float | None = None
@@ -97,6 +120,7 @@ def diversity(scenes: Sequence[Transcript], encode=None) -> Diversity:
         turns=len(texts),
         words=sum(len(words(t)) for t in texts),
         distinct_bigrams_per_1000_words=distinct_bigrams_per_1000_words(texts),
+        block_bigrams_per_1000_words=block_bigrams_per_1000_words(texts),
         top5_opening_share=top5_opening_share(scenes),
     )
     if encode is not None:
@@ -114,7 +138,9 @@ def _main(paths: list[str]) -> int:
     encoder = load_encoder()
     out = sys.stdout
     out.write(
-        "| split | turns | words | distinct bigrams / 1,000 words | near-duplicate pairs | turns with a near-duplicate |\n|---|---|---|---|---|---|\n"
+        "| split | turns | words | distinct bigrams / 1,000 words (whole split) "
+        f"| the same, mean over {BIGRAM_BLOCK_WORDS:,}-word blocks "
+        "| near-duplicate pairs | turns with a near-duplicate |\n|---|---|---|---|---|---|---|\n"
     )
     openings = {}
     for path in paths:
@@ -122,6 +148,7 @@ def _main(paths: list[str]) -> int:
         openings[path] = d.top5_opening_share
         out.write(
             f"| {path} | {d.turns} | {d.words} | {d.distinct_bigrams_per_1000_words} | "
+            f"{d.block_bigrams_per_1000_words} | "
             f"{d.near_duplicate_pair_share:.5f} | {d.turns_with_near_duplicate:.2%} |\n"
         )
     out.write("\nShare of a tag's turns that start with its five commonest two-word openings:\n\n")

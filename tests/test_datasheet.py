@@ -7,6 +7,7 @@ import pytest
 
 from assistant.corpus import load_corpus
 from assistant.datasheet import (
+    block_bigrams_per_1000_words,
     distinct_bigrams_per_1000_words,
     diversity,
     near_duplicates,
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SPLITS = [ROOT / "data/corpus/train", ROOT / "data/corpus/test"]
 
 # Bounds stated in data/DATASHEET.md.
-MIN_DISTINCT_BIGRAMS_PER_1000 = 300
+MIN_BLOCK_BIGRAMS_PER_1000 = 550  # mean over 10,000-word blocks
 MAX_TOP5_OPENING_SHARE = 0.45
 MAX_TURNS_WITH_NEAR_DUPLICATE = 0.03
 
@@ -26,6 +27,19 @@ def test_datasheet_bigrams_count_distinct_pairs():
     assert distinct_bigrams_per_1000_words(["a b a b", "a b"]) == pytest.approx(
         1000 * 2 / 6, abs=0.1
     )
+
+
+def test_datasheet_block_bigrams_hold_as_text_grows_and_fall_on_repeats():
+    def fresh(n: int) -> list[str]:  # n four-word texts, no word used twice
+        return [f"w{i} w{i + 1} w{i + 2} w{i + 3}" for i in range(0, 4 * n, 4)]
+
+    assert block_bigrams_per_1000_words(fresh(50), block=100) == pytest.approx(750, abs=1)
+    assert block_bigrams_per_1000_words(fresh(500), block=100) == pytest.approx(750, abs=1)
+    # Each text said ten times in a row, as a templated corpus would: a block holds
+    # few distinct pairs.
+    repeated = [text for text in fresh(50) for _ in range(10)]
+    assert block_bigrams_per_1000_words(repeated, block=100) < 100
+    assert block_bigrams_per_1000_words([], block=100) == 0.0
 
 
 def test_datasheet_near_duplicates_counts_each_pair_once():
@@ -39,7 +53,7 @@ def test_datasheet_near_duplicates_counts_each_pair_once():
 def test_datasheet_corpus_lexical_diversity_within_bounds(split):
     scenes = load_corpus([split])
     figures = diversity(scenes)
-    assert figures.distinct_bigrams_per_1000_words >= MIN_DISTINCT_BIGRAMS_PER_1000
+    assert figures.block_bigrams_per_1000_words >= MIN_BLOCK_BIGRAMS_PER_1000
     shares = top5_opening_share(scenes)
     assert shares, "no tagged turns"
     worst = max(shares, key=shares.get)

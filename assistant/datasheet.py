@@ -48,14 +48,14 @@ def block_bigrams_per_1000_words(texts: Sequence[str], block: int = BIGRAM_BLOCK
     """Mean distinct bigrams per 1,000 words over consecutive blocks of whole texts of
     about ``block`` words (a last block under half that size joins the one before)."""
     blocks: list[list[str]] = [[]]
-    size = 0
+    sizes = [0]
     for text in texts:
         blocks[-1].append(text)
-        size += len(words(text))
-        if size >= block:
+        sizes[-1] += len(words(text))
+        if sizes[-1] >= block:
             blocks.append([])
-            size = 0
-    if len(blocks) > 1 and sum(len(words(t)) for t in blocks[-1]) < block / 2:
+            sizes.append(0)
+    if len(blocks) > 1 and sizes[-1] < block / 2:
         blocks[-2].extend(blocks.pop())
     values = [distinct_bigrams_per_1000_words(b) for b in blocks if b]
     return round(sum(values) / len(values), 1) if values else 0.0

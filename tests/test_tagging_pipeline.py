@@ -186,3 +186,33 @@ def test_pipeline_loaded_model_is_kept_out_of_full_garbage_collections(tagger):
     # Frozen objects (the model, the modules imported for it) are skipped by every
     # collection; walking them cost about 5% of coding time.
     assert gc.get_freeze_count() > 10_000
+
+
+@pytest.mark.parametrize(
+    ("client", "therapist", "both"),
+    [
+        (
+            "I keep saying I'll go to the gym and then I just don't",
+            "So part of you really wants to go, and another part keeps finding reasons not "
+            "to. What gets in the way on the days you don't go?",
+            {"reflection", "open_question"},
+        ),
+        (
+            "I finally rang my brother after two years",
+            "You rang him after two years of not speaking, that took real courage.",
+            {"reflection", "warmth"},
+        ),
+        (
+            "it's the nights. I lie there and it all goes round and round",
+            "The nights are the worst, when everything goes round and round. Did I get that right?",
+            {"reflection", "closed_question"},
+        ),
+    ],
+)
+def test_pipeline_a_turn_that_reflects_and_does_something_else_gets_both_codes(
+    tagger, client, therapist, both
+):
+    # Real therapists reflect and then ask, or affirm, in one turn; the model trained
+    # before the mix-* scenes dropped the reflection in the first and third.
+    context = [Turn(index=0, speaker="C", role=Role.CLIENT, text=client)]
+    assert both <= set(tagger.transform_turn(therapist, context=context).tags)

@@ -62,3 +62,56 @@ def test_cli_evaluate_unknown_model_is_one_error_line(monkeypatch, capsys, gold)
     )
     assert code == 2
     assert "no model folder 'no-such-model'" in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_cli_evaluate_baseline_compares_two_models_turn_for_turn(monkeypatch, capsys, gold):
+    code, out, err = _run(
+        monkeypatch,
+        capsys,
+        "evaluate",
+        "--gold",
+        str(gold),
+        "--baseline",
+        "alliance-tagger",
+        "--bootstrap",
+        "50",
+        "--min-support",
+        "1",
+        "--json",
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    # The shipped model against itself: the same codes, so no difference anywhere.
+    assert report["baseline"] == "alliance-tagger"
+    assert report["macro_f1"]["difference"] == 0.0
+    assert report["macro_f1"]["interval"] == [0.0, 0.0]
+    assert report["tags"]["open_question"]["support"] == 3
+    assert report["bootstrap"]["replicates"] == 50
+
+
+@pytest.mark.slow
+def test_cli_evaluate_baseline_prints_the_differences(monkeypatch, capsys, gold):
+    code, out, err = _run(
+        monkeypatch,
+        capsys,
+        "evaluate",
+        "--gold",
+        str(gold),
+        "--baseline",
+        "alliance-tagger",
+        "--min-support",
+        "1",
+    )
+    assert code == 0, err
+    for words in ("baseline F1", "candidate F1", "difference", "95% interval", "macro F1"):
+        assert words in out
+    assert "bootstrap resamples of the transcripts" in out
+
+
+def test_cli_evaluate_unknown_baseline_is_one_error_line(monkeypatch, capsys, gold):
+    code, _, err = _run(
+        monkeypatch, capsys, "evaluate", "--gold", str(gold), "--baseline", "no-such-model"
+    )
+    assert code == 2
+    assert "no model folder 'no-such-model'" in err and err.count("\n") == 1

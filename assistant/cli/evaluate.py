@@ -1,4 +1,5 @@
-"""``alliance evaluate --gold FILE [--model NAME] [--json]``: agreement with gold codes."""
+"""``alliance evaluate --gold FILE [--model NAME] [--baseline NAME] [--json]``: agreement with
+gold codes, or two models compared on them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from assistant.cli.app import app
 from assistant.tagging import load_tagger
+from assistant.tagging.compare import DEFAULT_MIN_SUPPORT, compare_taggers
 from assistant.tagging.data import read_gold
 from assistant.tagging.evaluate import evaluate_tagger
 
@@ -51,6 +53,56 @@ def render_report(report: dict[str, Any], console: Console, title: str = "") -> 
             )
 
 
+def render_comparison(report: dict[str, Any], console: Console) -> None:
+    """Both models' F1 per tag and the candidate's difference with its bootstrap interval."""
+    boot = report["bootstrap"]
+    level = int(round(boot["level"] * 100))
+    table = Table(
+        title=(
+            f"{report['candidate']} against {report['baseline']}: {report['turns']} turns, "
+            f"{report['sessions']} transcripts"
+        )
+    )
+    table.add_column("tag", no_wrap=True, min_width=28)
+    for column in ("support", "baseline F1", "candidate F1", "difference"):
+        table.add_column(column, justify="right")
+    table.add_column(f"{level}% interval", justify="right", no_wrap=True)
+
+    def span(interval: list[float] | None) -> str:
+        return f"[{interval[0]:+.3f}, {interval[1]:+.3f}]" if interval else "-"
+
+    for tag, s in report["tags"].items():
+        table.add_row(
+            tag if s["in_macro"] else f"{tag} *",
+            str(s["support"]),
+            f"{s['baseline_f1']:.3f}",
+            f"{s['candidate_f1']:.3f}",
+            f"{s['difference']:+.3f}",
+            span(s["interval"]),
+        )
+    macro = report["macro_f1"]
+    table.add_section()
+    table.add_row(
+        f"macro F1 ({len(macro['tags'])} tags)",
+        "",
+        f"{macro['baseline']:.3f}",
+        f"{macro['candidate']:.3f}",
+        f"{macro['difference']:+.3f}",
+        span(macro["interval"]),
+    )
+    console.print(table)
+    console.print(
+        f"* fewer than {boot['min_support']} gold positives: left out of macro F1",
+        highlight=False,
+    )
+    if macro["share_better"] is not None:
+        console.print(
+            f"candidate ahead on macro F1 in {macro['share_better']:.0%} of "
+            f"{boot['replicates']} bootstrap resamples of the transcripts",
+            highlight=False,
+        )
+
+
 def wide_console() -> Console:
     """The table needs about 100 columns; piped output defaults to 80 and would cut it."""
     return Console(width=max(Console().width, 110))
@@ -65,10 +117,41 @@ def evaluate(
         None, "--model", help="Model name under models/ or a folder path (default: settings)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
+    baseline: str = typer.Option(
+        None,
+        "--baseline",
+        help="A second model (name or folder): compare --model against it, turn for turn.",
+    ),
+    bootstrap: int = typer.Option(
+        1000, "--bootstrap", min=0, help="With --baseline: bootstrap replicates over transcripts."
+    ),
+    min_support: int = typer.Option(
+        DEFAULT_MIN_SUPPORT,
+        "--min-support",
+        min=1,
+        help="With --baseline: tags need this many gold positives to count in macro F1.",
+    ),
 ) -> None:
-    """Code gold-coded transcripts and print per-tag precision, recall, F1, kappa, support."""
+    """Code gold-coded transcripts and print per-tag precision, recall, F1, kappa, support;
+    with --baseline, both models' F1 and their difference with a bootstrap interval."""
     transcripts = read_gold(gold)
     tagger = load_tagger(model)
+    if baseline is not None:
+        comparison = compare_taggers(
+            load_tagger(baseline),
+            tagger,
+            transcripts,
+            replicates=bootstrap,
+            min_support=min_support,
+        )
+        # Two folders often carry the same model name; the arguments tell them apart.
+        comparison["baseline"] = baseline
+        comparison["candidate"] = model or f"{tagger.name} (default)"
+        if as_json:
+            typer.echo(json.dumps(comparison, indent=2))
+        else:
+            render_comparison(comparison, wide_console())
+        return
     report = evaluate_tagger(tagger, transcripts)
     if as_json:
         typer.echo(json.dumps(report, indent=2))

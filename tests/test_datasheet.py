@@ -67,3 +67,36 @@ def test_datasheet_corpus_has_few_near_duplicates():
     encoder = load_encoder()
     figures = diversity(load_corpus([SPLITS[0]]), encode=encoder.encode)
     assert figures.turns_with_near_duplicate <= MAX_TURNS_WITH_NEAR_DUPLICATE
+
+
+DEV = ROOT / "data/dev"
+STAGED = ROOT / "data/staged"
+MAX_DEV_TURNS_FOUND_IN_CORPUS = 0.01  # stock lines ("We've got about ten minutes left.")
+
+
+def _words(text: str) -> str:
+    return " ".join("".join(c for c in text.lower() if c.isalpha() or c in " '").split())
+
+
+def test_datasheet_dev_probes_are_written_apart_from_the_corpus():
+    # One load over every split: scene ids must not repeat anywhere.
+    corpus_paths = [*SPLITS, *([STAGED] if STAGED.exists() else [])]
+    everything = load_corpus([*corpus_paths, DEV])
+    dev_ids = {scene.id for scene in load_corpus([DEV])}
+    corpus_lines = {
+        _words(turn.text)
+        for scene in everything
+        if scene.id not in dev_ids
+        for turn in scene.turns
+        if len(turn.text.split()) >= 6
+    }
+    dev_lines = [
+        _words(turn.text)
+        for scene in everything
+        if scene.id in dev_ids
+        for turn in scene.turns
+        if len(turn.text.split()) >= 6
+    ]
+    assert len(dev_lines) > 500, "the dev probes are missing"
+    found = sum(line in corpus_lines for line in dev_lines)
+    assert found / len(dev_lines) <= MAX_DEV_TURNS_FOUND_IN_CORPUS, found

@@ -5,34 +5,18 @@ from __future__ import annotations
 import pytest
 
 from assistant.errors import ValidationError
-from assistant.model import Role, Transcript, Turn
+from assistant.model import Transcript
 from assistant.tagging.compare import compare_predictions
+from tests.test_tagging_evaluate import _transcript
 
 LABELS = ["reflection", "open_question", "rupture_withdrawal"]
 
 
-def _transcript(tid: str, rows: list[tuple[str, list[str]]]) -> Transcript:
-    return Transcript(
-        id=tid,
-        turns=[
-            Turn(
-                index=i,
-                speaker=speaker,
-                role=Role.THERAPIST if speaker == "T" else Role.CLIENT,
-                text="x",
-                tags=tags,
-                attributes={"reflection": {"depth": "simple"}} if "reflection" in tags else {},
-            )
-            for i, (speaker, tags) in enumerate(rows)
-        ],
-    )
-
-
 def _session(tid: str, therapist: list[list[str]]) -> Transcript:
     """A session of therapist turns with the given tags, each after an untagged client turn."""
-    rows: list[tuple[str, list[str]]] = []
+    rows: list[tuple[str, list[str], dict]] = []
     for tags in therapist:
-        rows += [("C", []), ("T", tags)]
+        rows += [("C", [], {}), ("T", tags, {})]
     return _transcript(tid, rows)
 
 
@@ -88,9 +72,9 @@ def test_compare_interval_widens_when_sessions_disagree():
 
 
 def test_compare_counts_a_tag_only_on_its_role():
-    gold = [_transcript("a", [("C", []), ("T", ["reflection"])])]
+    gold = [_transcript("a", [("C", [], {}), ("T", ["reflection"], {})])]
     # A therapist code on a client turn is not a false positive for that code.
-    wrong_role = [_transcript("a", [("C", ["reflection"]), ("T", ["reflection"])])]
+    wrong_role = [_transcript("a", [("C", ["reflection"], {}), ("T", ["reflection"], {})])]
     report = compare_predictions(gold, gold, wrong_role, LABELS, min_support=1, replicates=0)
     assert report["tags"]["reflection"]["candidate_f1"] == 1.0
     assert report["tags"]["reflection"]["interval"] is None

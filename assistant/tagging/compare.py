@@ -17,7 +17,7 @@ import numpy as np
 
 from assistant.errors import ValidationError
 from assistant.model import Transcript
-from assistant.tagging.evaluate import aligned_turns, default_roles
+from assistant.tagging.evaluate import aligned_turns, default_roles, tag_scores
 
 DEFAULT_REPLICATES = 1000
 DEFAULT_SEED = 13
@@ -36,19 +36,9 @@ def _session_counts(
     counts = np.zeros((len(gold), len(labels), 3), dtype=np.float64)
     by_id = {t.id: t for t in pred}
     for s, transcript in enumerate(gold):
-        other = by_id.get(transcript.id)
-        for g, p in aligned_turns([transcript], [other] if other is not None else []):
-            for k, tag in enumerate(labels):
-                role = roles.get(tag) or ""
-                if role and g.role.value != role:
-                    continue
-                in_gold, in_pred = g.has(tag), p.has(tag)
-                if in_gold and in_pred:
-                    counts[s, k, 0] += 1
-                elif in_pred:
-                    counts[s, k, 1] += 1
-                elif in_gold:
-                    counts[s, k, 2] += 1
+        other = [by_id[transcript.id]] if transcript.id in by_id else []
+        scores = tag_scores(aligned_turns([transcript], other), labels, roles)
+        counts[s] = [[scores[tag].tp, scores[tag].fp, scores[tag].fn] for tag in labels]
     return counts
 
 

@@ -11,7 +11,10 @@ Scores the held-out test set six ways:
   also never used in training, or a restarted word);
 - rising: in the scenes not written as ASR output, every reflection that is not also a
   question ends with "?" (a mirror said with a rising tone, which the codebook keeps a
-  reflection).
+  reflection);
+- noise marks: every turn of three words or more carries one transcriber's note about
+  the recording ("[inaudible]", "(cross-talk)", "<cough>"), at its start, inside it or,
+  most often, at its end (``assistant/tagging/marks.py`` drops such notes before coding).
 
 Real coded transcripts come in both styles, and real therapists open many turns that
 way and hesitate; a tagger that leans on punctuation, on how a turn opens or on fluent
@@ -24,10 +27,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+NOISE_MARKS = (
+    "[inaudible]", "(inaudible)", "[crosstalk]", "(cross-talk)", "[unclear]",
+    "<unintelligible>", "(cough)", "[background noise]", "[overlapping speech]",
+    "[inaudible 00:12:31]",
+)  # fmt: skip
 
 
 def main() -> int:
@@ -69,6 +79,15 @@ def main() -> int:
             return turn.text
         return (text[:-1] if text.endswith(".") else text) + "?"
 
+    def noisy(transcript: Transcript, turn: Turn) -> str:
+        words = turn.text.split()
+        if len(words) < 3:
+            return turn.text
+        digest = zlib.crc32(turn.text.encode("utf-8"))
+        mark = NOISE_MARKS[digest % len(NOISE_MARKS)]
+        at = (0, len(words) // 2, len(words), len(words))[(digest // 97) % 4]
+        return " ".join([*words[:at], mark, *words[at:]])
+
     tagger = load_tagger(args.model)
     variants = (
         ("as written", None),
@@ -77,6 +96,7 @@ def main() -> int:
         ("openers", opened),
         ("hesitations", hesitant),
         ("rising", rising),
+        ("noise marks", noisy),
     )
     for name, rewrite in variants:
         variant = gold

@@ -216,3 +216,20 @@ def test_pipeline_a_turn_that_reflects_and_does_something_else_gets_both_codes(
     # before the mix-* scenes dropped the reflection in the first and third.
     context = [Turn(index=0, speaker="C", role=Role.CLIENT, text=client)]
     assert both <= set(tagger.transform_turn(therapist, context=context).tags)
+
+
+def test_pipeline_codes_a_turn_the_same_with_a_transcribers_noise_mark(tagger):
+    context = [Turn(index=0, speaker="C", role=Role.CLIENT, text="My mum rings every night.")]
+    plain = tagger.transform_turn("how often does she call?", context=context)
+    marked = tagger.transform_turn("how often does she call? [crosstalk]", context=context)
+    assert marked.tags == plain.tags == ["closed_question"]
+    assert marked.scores == plain.scores
+
+
+def test_pipeline_cue_evidence_points_into_the_text_as_written(tagger):
+    text = "[inaudible]  I'd   suggest you call her (cough) tonight and tell her how you feel"
+    turn = tagger.transform_turn(text)
+    cues = [e for e in turn.evidence.get("advice", []) if e.kind == "cue"]
+    assert cues, turn.tags
+    for cue in cues:
+        assert " ".join(text[cue.start : cue.end].split()) == cue.text

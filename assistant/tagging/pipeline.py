@@ -29,6 +29,7 @@ from assistant.tagging.components import build_nlp
 from assistant.tagging.encoder import ENCODER_SHA256, Encoder, load_encoder
 from assistant.tagging.features import FeatureSpec, TurnSlot, build_matrix, slots_for
 from assistant.tagging.head import TaggerHead, load_adapter, load_model
+from assistant.tagging.marks import coded_text, noise_spans, original_span
 from assistant.tagging.rules import TurnState, apply_rules
 
 logger = logging.getLogger(__name__)
@@ -60,9 +61,10 @@ class CodebookExample:
 
 
 def prepare_text(text: str, limit: int) -> tuple[str, list[str]]:
-    """The text to code and the warnings it earns (empty, truncated)."""
+    """The text to code (``marks.coded_text``) and the warnings it earns (empty,
+    truncated)."""
     warnings: list[str] = []
-    clean = " ".join(text.split())
+    clean = coded_text(text)[0] if noise_spans(text) else " ".join(text.split())
     if not clean:
         warnings.append(W_EMPTY)
     elif len(clean) > limit:
@@ -356,7 +358,9 @@ class Tagger:
         tags, attributes = self.scorer.decide(state)
         if withheld:
             tags, attributes = [], {}
-        evidence = {tag: self._evidence(tag, state, doc, similarities) for tag in tags}
+        # Cue offsets are in the coded text; evidence points into the text as written.
+        origin = coded_text(turn.text)[1] if doc._.cues and doc.text != turn.text else None
+        evidence = {tag: self._evidence(tag, state, doc, similarities, origin) for tag in tags}
         meta = dict(turn.meta)
         if warnings:
             meta["warnings"] = [*meta.get("warnings", []), *warnings]
@@ -373,13 +377,22 @@ class Tagger:
         )
 
     def _evidence(
-        self, tag: str, state: TurnState, doc: Doc, similarities: np.ndarray | None
+        self,
+        tag: str,
+        state: TurnState,
+        doc: Doc,
+        similarities: np.ndarray | None,
+        origin: list[int] | None = None,
     ) -> list[Evidence]:
-        items = [
-            Evidence(kind="cue", text=c.text, start=c.start, end=c.end, source=c.source)
-            for c in doc._.cues or ()
-            if c.tag == tag
-        ]
+        items = []
+        for cue in doc._.cues or ():
+            if cue.tag == tag:
+                start, end = (
+                    original_span(origin, cue.start, cue.end) if origin else (cue.start, cue.end)
+                )
+                items.append(
+                    Evidence(kind="cue", text=cue.text, start=start, end=end, source=cue.source)
+                )
         rows = self._example_rows.get(tag)
         if similarities is not None and rows is not None:
             best = int(rows[np.argmax(similarities[rows])])

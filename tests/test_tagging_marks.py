@@ -1,0 +1,62 @@
+"""Transcriber's noise marks are dropped before coding; marks about the speaker stay."""
+
+import pytest
+
+from assistant.tagging.marks import coded_text, noise_spans, original_span
+from assistant.tagging.pipeline import W_EMPTY, prepare_text
+
+
+@pytest.mark.parametrize(
+    "written, coded",
+    [
+        ("how often does she call? [crosstalk]", "how often does she call?"),
+        ("so it [inaudible 00:12:31] gets away from you", "so it gets away from you"),
+        ("<clears throat> okay so what happened", "okay so what happened"),
+        ("you should(unclear) try it", "you should try it"),
+        ("(unclear, two words) you said no", "you said no"),
+        ("{Inaudible} and then [brief cross-talk] fine", "and then fine"),
+        ("[overlapping speech] yeah", "yeah"),
+    ],
+)
+def test_noise_marks_are_dropped(written, coded):
+    assert coded_text(written)[0] == coded
+
+
+@pytest.mark.parametrize(
+    "written, coded",
+    [
+        ("(long pause)", "(long pause)"),
+        ("[laughs] I know, I know", "[laughs] I know, I know"),
+        ("it's fine (crying) it's fine", "it's fine (crying) it's fine"),
+        ("(sighs) whatever", "(sighs) whatever"),
+        ("[NAME] said it again", "[NAME] said it again"),
+        ("I'd (and I mean this) stop there", "I'd (and I mean this) stop there"),
+        # A bracket that only mentions a noise word among other words is speech or a note.
+        ("[inaudible] [he was so unclear about it all]", "[he was so unclear about it all]"),
+    ],
+)
+def test_marks_about_the_speaker_and_other_brackets_stay(written, coded):
+    assert coded_text(written)[0] == coded
+
+
+def test_spaces_collapse_as_before_when_there_is_no_mark():
+    text = "  you   said\tyou were  tired "
+    assert noise_spans(text) == []
+    assert coded_text(text)[0] == " ".join(text.split()) == prepare_text(text, 2000)[0]
+
+
+def test_every_kept_character_maps_back_to_the_same_character():
+    written = "  so [inaudible]  you  (cough) should  try it [crosstalk]"
+    coded, origin = coded_text(written)
+    assert coded == "so you should try it"
+    assert len(origin) == len(coded)
+    assert all(written[origin[i]] == ch for i, ch in enumerate(coded) if ch != " ")
+    start = coded.index("should try")
+    s, e = original_span(origin, start, start + len("should try"))
+    assert written[s:e] == "should  try"
+
+
+def test_a_turn_that_is_only_a_noise_mark_is_empty():
+    text, warnings = prepare_text("[inaudible]", 2000)
+    assert text == ""
+    assert warnings == [W_EMPTY]

@@ -359,7 +359,7 @@ class Tagger:
         if withheld:
             tags, attributes = [], {}
         # Cue offsets are in the coded text; evidence points into the text as written.
-        origin = coded_text(turn.text)[1] if doc._.cues and doc.text != turn.text else None
+        origin = coded_text(turn.text)[1] if doc._.cues and state.text != turn.text else None
         evidence = {tag: self._evidence(tag, state, doc, similarities, origin) for tag in tags}
         meta = dict(turn.meta)
         if warnings:

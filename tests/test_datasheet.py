@@ -1,5 +1,6 @@
 """The corpus stays diverse: the bounds stated in data/DATASHEET.md hold."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from assistant.datasheet import (
     near_duplicates,
     top5_opening_share,
 )
+from assistant.io import iter_transcripts
 
 ROOT = Path(__file__).resolve().parent.parent
 SPLITS = [ROOT / "data/corpus/train", ROOT / "data/corpus/test"]
@@ -100,3 +102,22 @@ def test_datasheet_dev_probes_are_written_apart_from_the_corpus():
     assert len(dev_lines) > 500, "the dev probes are missing"
     found = sum(line in corpus_lines for line in dev_lines)
     assert found / len(dev_lines) <= MAX_DEV_TURNS_FOUND_IN_CORPUS, found
+
+
+def test_datasheet_audit_decisions_name_rigid_training_turns_and_are_not_applied():
+    # data/audit/rigid-advice.md: recorded for a later round, not in the scenes.
+    lines = (ROOT / "data/audit/rigid-advice.jsonl").read_text(encoding="utf-8").splitlines()
+    decisions = [json.loads(line) for line in lines]
+    assert len(decisions) == 584
+    assert sum(d["advice"] for d in decisions) == 208
+    turns = {}
+    for name in {d["id"].split("|")[0] for d in decisions}:
+        for scene in iter_transcripts(ROOT / "data/corpus/train" / name):
+            for index, turn in enumerate(scene.turns):
+                turns[f"{name}|{scene.id}|{index}"] = turn
+    for decision in decisions:
+        assert set(decision) == {"id", "advice", "permission", "why"}
+        assert decision["permission"] in ("asked", "unasked")
+        turn = turns[decision["id"]]
+        assert turn.is_therapist and "rigidity" in turn.tags, decision["id"]
+        assert "advice" not in turn.tags, decision["id"]

@@ -56,6 +56,9 @@ def test_compare_scores_each_side_and_the_difference_by_hand():
     assert report["macro_f1"]["tags"] == ["reflection", "open_question"]
     assert report["macro_f1"]["difference"] == pytest.approx(1 / 6, abs=1e-4)
     assert report["macro_f1"]["share_better"] == 1.0
+    # Per code too: reflection is ahead in every resample, open questions in none.
+    assert reflection["share_better"] == 1.0
+    assert report["tags"]["open_question"]["share_better"] == 0.0
 
 
 def test_compare_interval_widens_when_sessions_disagree():

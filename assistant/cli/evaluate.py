@@ -67,9 +67,13 @@ def render_comparison(report: dict[str, Any], console: Console) -> None:
     for column in ("support", "baseline F1", "candidate F1", "difference"):
         table.add_column(column, justify="right")
     table.add_column(f"{level}% interval", justify="right", no_wrap=True)
+    table.add_column("ahead in", justify="right")
 
     def span(interval: list[float] | None) -> str:
         return f"[{interval[0]:+.3f}, {interval[1]:+.3f}]" if interval else "-"
+
+    def ahead(share: float | None) -> str:
+        return f"{share:.0%}" if share is not None else "-"
 
     for tag, s in report["tags"].items():
         table.add_row(
@@ -79,6 +83,7 @@ def render_comparison(report: dict[str, Any], console: Console) -> None:
             f"{s['candidate_f1']:.3f}",
             f"{s['difference']:+.3f}",
             span(s["interval"]),
+            ahead(s["share_better"]),
         )
     macro = report["macro_f1"]
     table.add_section()
@@ -89,6 +94,7 @@ def render_comparison(report: dict[str, Any], console: Console) -> None:
         f"{macro['candidate']:.3f}",
         f"{macro['difference']:+.3f}",
         span(macro["interval"]),
+        ahead(macro["share_better"]),
     )
     console.print(table)
     console.print(
@@ -97,15 +103,15 @@ def render_comparison(report: dict[str, Any], console: Console) -> None:
     )
     if macro["share_better"] is not None:
         console.print(
-            f"candidate ahead on macro F1 in {macro['share_better']:.0%} of "
-            f"{boot['replicates']} bootstrap resamples of the transcripts",
+            f"ahead in: the share of {boot['replicates']} bootstrap resamples of the "
+            "transcripts in which the candidate scores higher",
             highlight=False,
         )
 
 
 def wide_console() -> Console:
-    """The table needs about 100 columns; piped output defaults to 80 and would cut it."""
-    return Console(width=max(Console().width, 110))
+    """The table needs about 115 columns; piped output defaults to 80 and would cut it."""
+    return Console(width=max(Console().width, 125))
 
 
 @app.command()

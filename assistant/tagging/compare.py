@@ -125,6 +125,8 @@ def compare_predictions(
                 "candidate_f1": round(float(f1[1, k]), 4),
                 "difference": round(float(f1[1, k] - f1[0, k]), 4),
                 "interval": interval(boot_tags[:, k]),
+                # A keeping rule can ask for one code's gain as well as macro F1's.
+                "share_better": share_better(boot_tags[:, k]),
                 "in_macro": bool(macro_tags[k]),
             }
             for k, tag in enumerate(labels)

@@ -4,7 +4,7 @@ Human transcripts carry the transcriber's notes inside the speech: "[inaudible]"
 "(cross-talk)", "[unclear 00:12:31]", "<coughs>". They say nothing about what the
 speaker did, but the model reads them as words, and a mark at the end of a turn hides
 its question mark ("how often does she call? [crosstalk]"). Put one in every turn of
-the dev probes and macro F1 falls by about 0.02 (``bench/style_robustness.py``,
+the dev probes and macro F1 falls by 0.03 (``bench/style_robustness.py``,
 ``docs/tagger.md``), so they are dropped before coding.
 
 Only marks about the recording are dropped. Marks about the speaker ("(laughs)",

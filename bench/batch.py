@@ -180,7 +180,7 @@ def _encoder_only(corpus: Path, threads: int) -> dict[str, Any]:
     for path in sorted(corpus.glob("*.txt")):
         for transcript in read_transcripts(path):
             chunks[-1].extend(
-                prepare_text(t.text, settings.max_turn_chars)[0] for t in transcript.turns
+                prepare_text(t.text, settings.max_turn_chars, t.role)[0] for t in transcript.turns
             )
             if len(chunks[-1]) >= CHUNK_TURNS:
                 chunks.append([])

@@ -1,6 +1,6 @@
 """Tagger accuracy when the transcription style changes.
 
-Scores the held-out test set six ways:
+Scores the held-out test set eight ways:
 
 - as written (a mix of ASR-style and clean lines);
 - ASR-style (lowercase, every punctuation mark removed);
@@ -14,13 +14,18 @@ Scores the held-out test set six ways:
   reflection);
 - noise marks: every turn of three words or more carries one transcriber's note about
   the recording ("[inaudible]", "(cross-talk)", "<cough>"), at its start, inside it or,
-  most often, at its end (``assistant/tagging/marks.py`` drops such notes before coding).
+  most often, at its end (``assistant/tagging/marks.py`` drops such notes before coding);
+- speaker notes: every therapist turn of three words or more carries one transcriber's
+  note about the therapist ("(laughs)", "[chuckles]", "(pause)"), at its start or inside
+  it. Such notes say nothing about which code a therapist turn gets; client turns keep
+  theirs as written, since a client's "(long pause)" can be a withdrawal.
 
 Real coded transcripts come in both styles, and real therapists open many turns that
 way and hesitate; a tagger that leans on punctuation, on how a turn opens or on fluent
 wording would drop sharply.
 
     .venv/bin/python bench/style_robustness.py [--gold data/corpus/test] [--model NAME]
+        [--only "as written,speaker notes"]
 """
 
 from __future__ import annotations
@@ -38,12 +43,19 @@ NOISE_MARKS = (
     "<unintelligible>", "(cough)", "[background noise]", "[overlapping speech]",
     "[inaudible 00:12:31]",
 )  # fmt: skip
+SPEAKER_NOTES = (
+    "(laughs)", "[laughs]", "[chuckles]", "(laughing)", "(pause)", "[pause]", "(sighs)",
+    "[smiles]", "(laughs softly)", "[short pause]",
+)  # fmt: skip
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--gold", default=str(ROOT / "data/corpus/test"))
     parser.add_argument("--model", default=None)
+    parser.add_argument(
+        "--only", default=None, help="comma-separated variant names to run (default: all)"
+    )
     args = parser.parse_args()
 
     from assistant.corpus import load_corpus
@@ -88,6 +100,15 @@ def main() -> int:
         at = (0, len(words) // 2, len(words), len(words))[(digest // 97) % 4]
         return " ".join([*words[:at], mark, *words[at:]])
 
+    def noted(transcript: Transcript, turn: Turn) -> str:
+        words = turn.text.split()
+        if turn.role is not Role.THERAPIST or len(words) < 3:
+            return turn.text
+        digest = zlib.crc32(turn.text.encode("utf-8"))
+        note = SPEAKER_NOTES[digest % len(SPEAKER_NOTES)]
+        at = (0, 0, len(words) // 2)[(digest // 97) % 3]
+        return " ".join([*words[:at], note, *words[at:]])
+
     tagger = load_tagger(args.model)
     variants = (
         ("as written", None),
@@ -97,7 +118,14 @@ def main() -> int:
         ("hesitations", hesitant),
         ("rising", rising),
         ("noise marks", noisy),
+        ("speaker notes", noted),
     )
+    if args.only:
+        wanted = {name.strip() for name in args.only.split(",")}
+        unknown = wanted - {name for name, _ in variants}
+        if unknown:
+            parser.error(f"unknown variant(s): {', '.join(sorted(unknown))}")
+        variants = tuple(v for v in variants if v[0] in wanted)
     for name, rewrite in variants:
         variant = gold
         if rewrite is not None:

@@ -1,7 +1,9 @@
-"""Transcriber's noise marks are dropped before coding; marks about the speaker stay."""
+"""Transcriber's noise marks are dropped before coding; marks about the speaker stay in
+client turns and go from therapist turns."""
 
 import pytest
 
+from assistant.model import Role
 from assistant.tagging.marks import coded_text, noise_spans, original_span
 from assistant.tagging.pipeline import W_EMPTY, prepare_text
 
@@ -60,3 +62,29 @@ def test_a_turn_that_is_only_a_noise_mark_is_empty():
     text, warnings = prepare_text("[inaudible]", 2000)
     assert text == ""
     assert warnings == [W_EMPTY]
+
+
+@pytest.mark.parametrize(
+    "written, coded",
+    [
+        ("(laughs) I'll print you a fresh diary sheet", "I'll print you a fresh diary sheet"),
+        ("so you (long pause) you felt left out", "so you you felt left out"),
+        ("[laughs softly] yeah that sounds like her", "yeah that sounds like her"),
+        ("[5 second pause] what happened then", "what happened then"),
+        ("(both laugh) okay", "okay"),
+        ("(laughs, tearful) I know", "I know"),
+        ("you said [NAME] was there", "you said [NAME] was there"),
+        ("she [the mother] said no", "she [the mother] said no"),
+        ("(puts pen down) right", "(puts pen down) right"),
+    ],
+)
+def test_a_therapists_notes_about_the_speaker_are_dropped_and_placeholders_stay(written, coded):
+    assert coded_text(written, drop_speaker_notes=True)[0] == coded
+    assert prepare_text(written, 2000, Role.THERAPIST)[0] == coded
+
+
+def test_a_clients_notes_about_the_speaker_stay():
+    # A client's long pause or tears is what withdrawal and disclosure timing read.
+    for written in ("(long pause) I don't know", "it's fine [crying] it's fine"):
+        assert prepare_text(written, 2000, Role.CLIENT)[0] == written
+        assert prepare_text(written, 2000)[0] == written

@@ -60,11 +60,15 @@ class CodebookExample:
     source: str
 
 
-def prepare_text(text: str, limit: int) -> tuple[str, list[str]]:
-    """The text to code (``marks.coded_text``) and the warnings it earns (empty,
-    truncated)."""
+def prepare_text(text: str, limit: int, role: Role | None = None) -> tuple[str, list[str]]:
+    """The text to code (``marks.coded_text``; a therapist's notes about the speaker go
+    too) and the warnings it earns (empty, truncated)."""
     warnings: list[str] = []
-    clean = coded_text(text)[0] if noise_spans(text) else " ".join(text.split())
+    therapist = role is Role.THERAPIST
+    if noise_spans(text, speaker_notes=therapist):
+        clean = coded_text(text, drop_speaker_notes=therapist)[0]
+    else:
+        clean = " ".join(text.split())
     if not clean:
         warnings.append(W_EMPTY)
     elif len(clean) > limit:
@@ -359,7 +363,10 @@ class Tagger:
         if withheld:
             tags, attributes = [], {}
         # Cue offsets are in the coded text; evidence points into the text as written.
-        origin = coded_text(turn.text)[1] if doc._.cues and state.text != turn.text else None
+        origin = None
+        if doc._.cues and state.text != turn.text:
+            therapist = turn.role is Role.THERAPIST
+            origin = coded_text(turn.text, drop_speaker_notes=therapist)[1]
         evidence = {tag: self._evidence(tag, state, doc, similarities, origin) for tag in tags}
         meta = dict(turn.meta)
         if warnings:
@@ -435,7 +442,7 @@ def featurize(
     warnings: list[list[str]] = []
     for transcript in transcripts:
         for turn in transcript.turns:
-            text, notes = prepare_text(turn.text, max_chars)
+            text, notes = prepare_text(turn.text, max_chars, turn.role)
             texts.append(text)
             warnings.append(notes)
     # Identical turns ("mm-hmm", "okay") recur all session: each text is parsed once,

@@ -673,7 +673,9 @@ def train_adapter(
         rank=cfg.rank,
         alpha=cfg.alpha,
     )
-    texts = [prepare_text(turn.text, config.max_chars)[0] for t in train for turn in t.turns]
+    texts = [
+        prepare_text(turn.text, config.max_chars, turn.role)[0] for t in train for turn in t.turns
+    ]
     rising = [config.rising if said_rising(turn.tags) else 0.0 for t in train for turn in t.turns]
     roles = role_matrix([turn.role.value for t in train for turn in t.turns])
     if progress is not None:

@@ -138,3 +138,31 @@ def test_features_window_and_similarity_columns_match_a_turn_by_turn_reading():
     assert extra[0, similarity] == 0.0 and extra[5, other] == 0.0
     assert extra[4, similarity] == pytest.approx(float(mean[4] @ mean[3]), abs=1e-6)
     assert extra[6, other] == pytest.approx(float(mean[6] @ mean[5]), abs=1e-6)
+
+
+def test_features_rows_by_one_speaker_share_the_context_of_their_turn():
+    # Utterance-segmented input: the therapist's turn arrives as rows 1 and 2.
+    speakers = ["C", "T", "T", "C", "C", "T"]
+    turns = [
+        Turn(
+            index=10 + i,
+            speaker=s,
+            role=Role.THERAPIST if s == "T" else Role.CLIENT,
+            text=f"row {i}",
+        )
+        for i, s in enumerate(speakers)
+    ]
+    slots = slots_for([Transcript(id="u", turns=turns)])
+    assert [s.prev for s in slots] == [None, 0, 0, 2, 2, 4]
+    assert [s.prev_speaker_same for s in slots] == [False, False, True, False, True, False]
+    assert [s.next for s in slots] == [1, 3, 3, 5, 5, None]
+    assert [s.window for s in slots] == [(), (0,), (0,), (0, 1, 2), (0, 1, 2), (2, 3, 4)]
+    # The place in the session counts turns: 10, 11, 11, 12, 12, 13.
+    assert [s.index for s in slots] == [10, 11, 11, 12, 12, 13]
+
+
+def test_features_a_transcript_without_runs_reads_as_before():
+    slots = slots_for([_transcript("a", ["x", "y", "z", "w"], start=7)])
+    assert [s.prev for s in slots] == [None, 0, 1, 2]
+    assert [s.index for s in slots] == [7, 8, 9, 10]
+    assert not any(s.prev_speaker_same for s in slots)

@@ -244,3 +244,30 @@ def test_pipeline_cue_evidence_points_into_the_text_as_written(tagger):
     assert cues, turn.tags
     for cue in cues:
         assert " ".join(text[cue.start : cue.end].split()) == cue.text
+
+
+@pytest.mark.parametrize(
+    "rows, placed",
+    [
+        (
+            ["I hear that, but you need to get him out of the flat.", "You can't be around that."],
+            [{"advice", "rigidity"}, set()],
+        ),
+        (
+            ["You're worn out from covering for him.", "What would help this week?"],
+            [{"reflection"}, {"open_question"}],
+        ),
+    ],
+)
+def test_pipeline_a_turn_split_into_rows_carries_the_codes_of_the_whole_turn(tagger, rows, placed):
+    # Utterance-segmented transcripts give one therapist turn as several rows; the
+    # codes are the whole turn's, each on the row that holds it.
+    client = "He's using again and I keep letting him stay on the sofa."
+    whole = tagger.transform_transcript(_session([("C", client), ("T", " ".join(rows))]))
+    split = tagger.transform_transcript(_session([("C", client), *(("T", r) for r in rows)]))
+    assert set(whole.turns[1].tags) == set().union(*placed)
+    assert [set(row.tags) for row in split.turns[1:]] == placed
+    assert [row.text for row in split.turns[1:]] == rows
+    for row in split.turns[1:]:
+        for tag in row.tags:
+            assert row.scores[tag] >= tagger.scorer.thresholds[tag]

@@ -189,3 +189,24 @@ def test_rules_echo_of_the_clients_words_is_a_reflection():
     asking = [c(client), t(echo + " or", reflection=0.3, open_question=0.1, closed_question=0.7)]
     apply_rules(asking, {**ROLES, "reflection": "therapist"}, thresholds)
     assert asking[1].scores["reflection"] == 0.3
+
+
+def test_rules_a_therapists_second_row_reads_the_client_turn_before_the_run():
+    # Utterance-segmented input: "Okay." then the echo, as two therapist rows.
+    client = "I can't say anything back to him, because I need this job."
+    echo = "You can't say anything back to him, because you need this job."
+    thresholds = {"reflection": 0.6, "open_question": 0.5, "closed_question": 0.5}
+    states = [
+        c(client),
+        t("Okay."),
+        t(echo, reflection=0.3, open_question=0.1, closed_question=0.1),
+    ]
+    apply_rules(states, {**ROLES, "reflection": "therapist"}, thresholds)
+    assert states[2].scores["reflection"] > 0.6
+    distress = [
+        c("I can't stop crying, I can't cope", index=50),
+        t("Mm.", index=51),
+        t("Yeah.", index=52),
+        t("I went through a divorce too. what helps you?", index=53, self_disclosure=0.9),
+    ]
+    assert _timing(distress) > 0.5

@@ -175,19 +175,47 @@ class TurnSlot:
     next: int | None = None  # row of the following turn of the same transcript, or None
 
 
+def speaker_runs(speakers: Sequence[str]) -> list[tuple[int, int]]:
+    """For each position, (first, last) position of the run of consecutive rows by the
+    same speaker that holds it."""
+    runs: list[tuple[int, int]] = []
+    start = 0
+    for position in range(1, len(speakers) + 1):
+        if position == len(speakers) or speakers[position] != speakers[start]:
+            runs.extend([(start, position - 1)] * (position - start))
+            start = position
+    return runs
+
+
 def slots_for(transcripts: Sequence[Transcript]) -> list[TurnSlot]:
-    """One slot per turn of every transcript, rows numbered across the whole batch."""
+    """One slot per turn of every transcript, rows numbered across the whole batch.
+
+    Transcripts segmented by utterance give one speaker several rows in a row ("You've
+    been carrying this alone." / "What would help this week?"). Each row is coded on its
+    own words, but its context is that of the whole turn: the turn before is the other
+    speaker's last row before the run, the window ends there, the reply is the row
+    after the run, and its place in the session counts turns, not rows. (``runs.py``
+    also codes each run joined into one turn.) A transcript with no such runs is read
+    exactly as before.
+    """
     slots: list[TurnSlot] = []
     row = 0
     for transcript in transcripts:
         length = session_length(transcript)
         first = row
+        runs = speaker_runs([turn.speaker for turn in transcript.turns])
+        continued = 0  # rows so far that continue their speaker's run
         for position, turn in enumerate(transcript.turns):
-            prev = row - 1 if position > 0 else None
-            same = prev is not None and transcript.turns[position - 1].speaker == turn.speaker
-            window = tuple(range(max(first, row - CONTEXT_WINDOW), row))
-            following = row + 1 if position + 1 < len(transcript.turns) else None
-            slots.append(TurnSlot(turn.role, turn.index, length, prev, same, window, following))
+            run_first, run_last = runs[position]
+            start = first + run_first  # the row where this speaker's run begins
+            prev = start - 1 if run_first > 0 else None
+            same = position > run_first
+            continued += same
+            window = tuple(range(max(first, start - CONTEXT_WINDOW), start))
+            following = first + run_last + 1 if run_last + 1 < len(transcript.turns) else None
+            # The place in the session counts turns, not rows.
+            index = turn.index - continued
+            slots.append(TurnSlot(turn.role, index, length, prev, same, window, following))
             row += 1
     return slots
 

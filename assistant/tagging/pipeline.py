@@ -31,6 +31,7 @@ from assistant.tagging.features import FeatureSpec, TurnSlot, build_matrix, slot
 from assistant.tagging.head import TaggerHead, load_adapter, load_model
 from assistant.tagging.marks import coded_text, noise_spans, original_span
 from assistant.tagging.rules import TurnState, apply_rules
+from assistant.tagging.runs import joined_runs, keep_whole_turns, lift_run_codes
 
 logger = logging.getLogger(__name__)
 
@@ -323,13 +324,18 @@ class Tagger:
     def _code(
         self, transcripts: Sequence[Transcript], batch_size: int | None
     ) -> Iterator[Transcript]:
-        texts, warnings, docs, embeddings, features = self.featurize(transcripts, batch_size)
-        all_states = self.scorer.states(transcripts, texts, docs, features)
+        # Runs of rows by one speaker are also coded joined into one turn (``runs.py``).
+        joined = [joined_runs(transcript) for transcript in transcripts]
+        copies = [j[0] for j in joined if j is not None]
+        batch = [*transcripts, *copies]
+        texts, warnings, docs, embeddings, features = self.featurize(batch, batch_size)
+        all_states = self.scorer.states(batch, texts, docs, features)
         similarities = (
             embeddings @ self.example_vectors.T if self.example_vectors is not None else None
         )
+        coded: list[list[Turn]] = []
         row = 0
-        for transcript, states in zip(transcripts, all_states, strict=True):
+        for transcript, states in zip(batch, all_states, strict=True):
             turns: list[Turn] = []
             for turn, state in zip(transcript.turns, states, strict=True):
                 turns.append(
@@ -342,6 +348,21 @@ class Tagger:
                     )
                 )
                 row += 1
+            coded.append(turns)
+        whole = iter(coded[len(transcripts) :])
+        derived = [(d.tag, d.parent, d.attribute, d.value) for d in self.scorer.derived]
+        for transcript, turns, runs in zip(transcripts, coded, joined, strict=False):
+            if runs is not None:
+                joined_turns = next(whole)
+                turns = keep_whole_turns(turns, joined_turns)
+                for run in runs[1]:
+                    turns[run.first : run.last + 1] = lift_run_codes(
+                        turns[run.first : run.last + 1],
+                        joined_turns[run.position],
+                        run,
+                        self.labels,
+                        derived,
+                    )
             yield transcript.model_copy(update={"turns": turns})
 
     def _annotate(

@@ -180,6 +180,15 @@ def _soft_question(state: TurnState) -> bool:
     )
 
 
+def turn_before(states: Sequence[TurnState], row: int) -> int | None:
+    """The row of the other role's last turn before ``row``'s run of same-role rows
+    (a transcript segmented by utterance gives one speaker several rows), or None."""
+    role = states[row].role
+    while row > 0 and states[row - 1].role is role:
+        row -= 1
+    return row - 1 if row > 0 else None
+
+
 def _previous(states: Sequence[TurnState], row: int, role: Role) -> TurnState | None:
     for earlier in reversed(states[:row]):
         if earlier.role is role:
@@ -227,7 +236,10 @@ def echo_reflection(states: Sequence[TurnState], thresholds: dict[str, float]) -
         return
     floor = min(0.95, thresholds["reflection"] + 0.05)
     for row in range(1, len(states)):
-        state, before = states[row], states[row - 1]
+        previous = turn_before(states, row)
+        if previous is None:
+            continue
+        state, before = states[row], states[previous]
         asks = any(  # "every other day for how long now or": an echo that asks
             state.scores.get(tag, 0.0) >= thresholds.get(tag, 1.0)
             for tag in ("open_question", "closed_question")
@@ -396,8 +408,11 @@ def self_disclosure_timing(
         if state.role is not Role.THERAPIST or "self_disclosure" not in state.scores:
             continue
         probs = state.attribute_scores.get("self_disclosure.timing") or {}
+        previous = turn_before(states, row)
+        start = row if previous is None else previous + 1  # where the therapist's run begins
         previous_client = next(
-            (s for s in reversed(states[max(0, row - 2) : row]) if s.role is Role.CLIENT), None
+            (s for s in reversed(states[max(0, start - 2) : start]) if s.role is Role.CLIENT),
+            None,
         )
         reasons = disclosure_timing_reasons(
             state, previous_client, state.index < session_index_opening

@@ -192,3 +192,38 @@ def test_io_tabular_one_speaker_conversation_is_an_error():
     with pytest.raises(TranscriptError, match="only one speaker") as info:
         read_bytes(b"conversation_id,speaker,text\na,T,hi?\na,C,hi\nb,T,hm\n", "x.csv")
     assert info.value.line == 4
+
+
+def test_io_tabular_csv_with_other_common_column_names():
+    # Research exports name the columns their own way.
+    data = (
+        "transcript_id,utterance_id,interlocutor,utterance_text,coder_note\n"
+        "s1,0,therapist,What brings you in today?,a\n"
+        "s1,1,client,My sleep is a mess.,b\n"
+        "s2,0,therapist,How was the week?,c\n"
+        "s2,1,client,Long.,d\n"
+    )
+    first, second = read_bytes(data.encode(), "export.csv")
+    assert [first.id, second.id] == ["s1", "s2"]
+    assert [t.speaker for t in first.turns] == ["therapist", "client"]
+    assert [t.role.value for t in first.turns] == ["therapist", "client"]
+    assert first.turns[1].text == "My sleep is a mess."
+    assert [t.index for t in first.turns] == [0, 1]
+    assert first.turns[1].meta["extra"] == {"coder_note": "b"}
+
+
+def test_io_tabular_a_core_column_wins_over_its_alias_and_a_non_numeric_id_is_kept():
+    rows = [
+        {"speaker": "T", "text": "hi?", "content": "other", "utterance_id": "u1"},
+        {"speaker": "C", "text": "hey", "content": "other", "utterance_id": "u2"},
+    ]
+    data = "\n".join(json.dumps(r) for r in rows)
+    (t,) = read_bytes(data.encode(), "s.jsonl")
+    assert [turn.text for turn in t.turns] == ["hi?", "hey"]
+    assert t.turns[0].meta["extra"] == {"utterance_id": "u1"}
+    assert t.source["metadata"] == {"content": "other"}
+
+
+def test_io_tabular_csv_header_without_any_text_column_is_refused():
+    with pytest.raises(TranscriptError, match="header row naming the columns"):
+        read_bytes(b"interlocutor,notes\ntherapist,hello\n", "bad.csv")

@@ -34,6 +34,25 @@ CORE_FIELDS: tuple[str, ...] = (
     "attributes",
     "evidence",
 )
+# Other names research files give the core columns ("interlocutor", "utterance_text",
+# "transcript_id" ...). A core name present in the row wins over its aliases; the
+# first alias present fills it otherwise; later ones stay extra columns.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "conversation_id": (
+        "conversation", "session_id", "session", "transcript_id", "dialogue_id",
+        "dialog_id", "call_id", "interview_id",
+    ),
+    "turn_index": (
+        "turn", "turn_id", "turn_number", "turn_no", "utterance_index", "utterance_id",
+        "utterance_number", "utt_id",
+    ),
+    "speaker": ("interlocutor", "speaker_label", "speaker_name", "speaker_id", "participant"),
+    "role": ("speaker_role", "interlocutor_role"),
+    "text": ("utterance", "utterance_text", "turn_text", "content", "message", "sentence"),
+    "start": ("start_time", "start_seconds", "start_sec"),
+    "end": ("end_time", "end_seconds", "end_sec"),
+}  # fmt: skip
+_ALIAS_OF = {alias: core for core, aliases in COLUMN_ALIASES.items() for alias in aliases}
 MAX_TURN_INDEX = 2**31 - 1  # what an INTEGER column holds on every database
 _FLOAT = re.compile(r"^\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$", re.ASCII)
 _TIMESTAMP = re.compile(r"^(?:(?:(\d{1,6}):)?(\d{1,2}):)?(\d{1,9}(?:[.,]\d{1,9})?)$", re.ASCII)
@@ -226,22 +245,53 @@ def _turn_index(value: Any) -> int | None:
     raise _RowError(f"'turn_index' must be a whole number from 0 to {MAX_TURN_INDEX}")
 
 
+def column_key(name: object) -> str:
+    """How column names are compared: case, spaces and hyphens do not matter."""
+    return "_".join(str(name).strip().lower().replace("-", " ").split())
+
+
+def core_columns(names: Iterable[object]) -> dict[str, str]:
+    """Column name -> the core field it fills (``CORE_FIELDS``, by name or alias)."""
+    names = list(names)
+    out: dict[str, str] = {}
+    taken = {column_key(n) for n in names if column_key(n) in CORE_FIELDS}
+    for name in names:
+        key = column_key(name)
+        core = key if key in CORE_FIELDS else _ALIAS_OF.get(key)
+        if core is None or (core != key and core in taken):
+            continue
+        if core in out.values():
+            continue  # a repeated name or a second alias: stays an extra column
+        out[str(name)] = core
+        taken.add(core)
+    return out
+
+
 def parse_row(
     row: Mapping[str, Any], *, path: str, line: int | None, where: str = ""
 ) -> tuple[str | None, RawTurn]:
     """(conversation_id or None, RawTurn) from one interchange row.
 
-    Column names are matched case-insensitively; unknown columns are kept in
-    ``RawTurn.extra`` under their own name.
+    Column names are matched case-insensitively, and common other names for them
+    (``COLUMN_ALIASES``) are understood; unknown columns are kept in ``RawTurn.extra``
+    under their own name.
     """
     fields: dict[str, Any] = {}
     extra: dict[str, Any] = {}
+    cores = core_columns(row.keys())
     for key, value in row.items():
-        name = str(key).strip().lower()
-        if name in CORE_FIELDS and name not in fields:
-            fields[name] = value
+        core = cores.get(str(key))
+        if core is not None:
+            fields[core] = value
         else:
             extra[str(key)] = value
+    aliased_index = next((k for k, c in cores.items() if c == "turn_index"), None)
+    if aliased_index is not None and column_key(aliased_index) != "turn_index":
+        # "utterance_id" may hold "u12": only a whole number is taken as the index.
+        try:
+            _turn_index(fields["turn_index"])
+        except _RowError:
+            extra[aliased_index] = fields.pop("turn_index")
     prefix = f"{where}: " if where else ""
     try:
         conversation = fields.get("conversation_id")

@@ -16,7 +16,7 @@ from typing import Any
 
 from assistant.errors import TranscriptError
 from assistant.io.build import RawTurn, build_transcript
-from assistant.io.records import parse_row, split_metadata
+from assistant.io.records import core_columns, parse_row, split_metadata
 from assistant.model import Transcript
 
 logger = logging.getLogger(__name__)
@@ -156,7 +156,8 @@ def iter_csv(
     try:
         header = [h.strip() for h in next(reader)]
         lowered = [h.lower() for h in header]
-        if "text" not in lowered or not ({"speaker", "role"} & set(lowered)):
+        cores = set(core_columns(header).values())
+        if "text" not in cores or not ({"speaker", "role"} & cores):
             raise TranscriptError(_HEADER_HELP, path=path, line=line_of_header)
         if len(set(lowered)) != len(lowered) or not all(header):
             raise TranscriptError(
@@ -253,7 +254,7 @@ def _json_transcript(
             raise TranscriptError(
                 f"{label} is not an object; expected {{'speaker': ..., 'text': ...}}", path=path
             )
-        row = {k: v for k, v in item.items() if str(k).lower() != "conversation_id"}
+        row = {k: v for k, v in item.items() if core_columns([k]).get(str(k)) != "conversation_id"}
         _, turn = parse_row(row, path=path, line=None, where=label)
         raw.append(turn)
     return build_transcript(

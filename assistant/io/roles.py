@@ -32,11 +32,33 @@ THERAPIST_WORDS = frozenset(
         "doctor",
         "dr",
         "interviewer",
+        "provider",
+        "practitioner",
+        "coach",
+        "nurse",
+        "facilitator",
+        "social worker",
+        "helper",
         "t",
         "th",
     }
 )
-CLIENT_WORDS = frozenset({"client", "patient", "c", "cl", "participant", "p", "pt", "interviewee"})
+CLIENT_WORDS = frozenset(
+    {
+        "client",
+        "patient",
+        "c",
+        "cl",
+        "participant",
+        "p",
+        "pt",
+        "interviewee",
+        "service user",
+        "caller",
+        "help seeker",
+        "seeker",
+    }
+)
 ROLE_VALUES = {role.value: role for role in Role}
 _QUESTION_WORDS = frozenset(
     "what how why when where who which whom whose do does did is are was were "
@@ -67,6 +89,13 @@ def known_role(label: str) -> Role | None:
         return Role.CLIENT
     if base in {"co therapist", "cotherapist"}:
         return Role.THERAPIST
+    # "Health Coach", "MI practitioner", "Family therapist": a role word at the end
+    # (whole words of three letters or more, so "Tom T" stays a name).
+    last = base.split()[-1] if base else ""
+    if len(last) > 2 and last in THERAPIST_WORDS:
+        return Role.THERAPIST
+    if len(last) > 2 and last in CLIENT_WORDS:
+        return Role.CLIENT
     return None
 
 

@@ -6,8 +6,8 @@ therapist. Our codes are defined on turns, and several are judgments about the
 whole turn: a directive pressed across sentences is rigid, a disclosure is poorly
 timed when the turn never hands the focus back (``rules.self_disclosure_timing``).
 Coded one row at a time, the five dev probes split at sentence ends lost 0.09 macro
-F1 against their turn codes (rigidity 0.83 -> 0.52, advice 0.90 -> 0.72;
-``bench/utterances.py``).
+F1 against their turn codes (rigidity 0.83 -> 0.56, advice 0.90 -> 0.74;
+``bench/utterances.py``); with the joined reading below, none.
 
 So each run of two or more rows by one speaker is also coded as one turn (its rows'
 texts joined, in a copy of the transcript with every run joined), and that turn
@@ -22,10 +22,10 @@ decides which codes the run carries; the rows, coded one by one, decide where:
 - a disclosure's timing is the joined turn's: a turn that hands the focus back in its
   next sentence is well timed, though the disclosing row alone does not.
 
-A row that is a whole turn by itself (a client's
-answer between two runs) keeps the codes of the joined copy, where its context is
-whole turns as in training: a "fine, whatever" reads as withdrawal after the whole
-pressing turn, not after its last sentence.
+A row that is a whole turn by itself (a client's answer between two runs) keeps the
+codes of the joined copy, where its context is whole turns as in training: a "fine,
+whatever" reads as withdrawal after the whole pressing turn, not after its last
+sentence.
 """
 
 from __future__ import annotations

@@ -351,11 +351,13 @@ class Tagger:
             coded.append(turns)
         whole = iter(coded[len(transcripts) :])
         derived = [(d.tag, d.parent, d.attribute, d.value) for d in self.scorer.derived]
-        for transcript, turns, runs in zip(transcripts, coded, joined, strict=False):
-            if runs is not None:
+        for transcript, turns, found in zip(
+            transcripts, coded[: len(transcripts)], joined, strict=True
+        ):
+            if found is not None:
                 joined_turns = next(whole)
                 turns = keep_whole_turns(turns, joined_turns)
-                for run in runs[1]:
+                for run in found[1]:
                     turns[run.first : run.last + 1] = lift_run_codes(
                         turns[run.first : run.last + 1],
                         joined_turns[run.position],

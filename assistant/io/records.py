@@ -252,18 +252,16 @@ def column_key(name: object) -> str:
 
 def core_columns(names: Iterable[object]) -> dict[str, str]:
     """Column name -> the core field it fills (``CORE_FIELDS``, by name or alias)."""
-    names = list(names)
+    keys = {str(name): column_key(name) for name in names}
+    exact = set(keys.values()) & set(CORE_FIELDS)
     out: dict[str, str] = {}
-    taken = {column_key(n) for n in names if column_key(n) in CORE_FIELDS}
-    for name in names:
-        key = column_key(name)
+    for name, key in keys.items():
         core = key if key in CORE_FIELDS else _ALIAS_OF.get(key)
-        if core is None or (core != key and core in taken):
+        # An alias of a core name present in the row, a repeated name or a second
+        # alias stays an extra column.
+        if core is None or core in out.values() or (core != key and core in exact):
             continue
-        if core in out.values():
-            continue  # a repeated name or a second alias: stays an extra column
-        out[str(name)] = core
-        taken.add(core)
+        out[name] = core
     return out
 
 

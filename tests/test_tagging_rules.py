@@ -5,6 +5,7 @@ from assistant.tagging.rules import (
     apply_rules,
     is_echo,
     is_minimal_answer,
+    opening_pleasantries,
     repair_after_rupture,
     role_mask,
     rupture_window,
@@ -42,6 +43,36 @@ def test_rules_role_mask_keeps_only_the_roles_codes():
     other = [TurnState(Role.OTHER, "interpreting", 0, {"advice": 0.9})]
     role_mask(other, ROLES)
     assert other[0].scores == {}
+
+
+def test_rules_opening_pleasantries_lower_withdrawal_after_a_greeting_only():
+    greeted = [
+        t("Hi Dana, come on in. How was the drive over?", index=0),
+        c("Fine. Traffic was bad, but fine.", index=1, rupture_withdrawal=0.8),
+    ]
+    opening_pleasantries(greeted)
+    assert greeted[1].scores["rupture_withdrawal"] == 0.4
+    assert greeted[1].evidence["rupture_withdrawal"][0].source == "opening_pleasantries"
+
+    # The same reply later in the session, or to a question about the work, is left alone.
+    later = [t("How was the drive over?", index=30), c("Fine.", index=31, rupture_withdrawal=0.8)]
+    work = [
+        t("So what did you make of the log?", index=0),
+        c("Fine.", index=1, rupture_withdrawal=0.8),
+    ]
+    for states in (later, work):
+        opening_pleasantries(states)
+        assert states[1].scores["rupture_withdrawal"] == 0.8
+        assert "rupture_withdrawal" not in states[1].evidence
+
+
+def test_rules_opening_pleasantries_leave_a_confrontation_at_the_door():
+    states = [
+        t("Hey, Tyler. Good to see you.", index=0),
+        c("Is it? You get paid either way.", index=1, rupture_confrontation=0.9),
+    ]
+    opening_pleasantries(states)
+    assert states[1].scores == {"rupture_confrontation": 0.9}
 
 
 def test_rules_minimal_answer_excludes_engaged_short_answers():

@@ -7,8 +7,8 @@ changes probabilities (never the head's weights), records ``Evidence(kind="rule"
 when it fires, and is applied before the per-tag thresholds, which are tuned on a dev
 split with the rules switched on.
 
-Order (``apply_rules``): role mask -> echo reflection -> rupture window -> repair
-after rupture -> advice permission -> self-disclosure timing.
+Order (``apply_rules``): role mask -> echo reflection -> rupture window -> opening
+pleasantries -> repair after rupture -> advice permission -> self-disclosure timing.
 """
 
 from __future__ import annotations
@@ -169,6 +169,45 @@ def rupture_window(states: Sequence[TurnState], window: int = 4) -> None:
                 0.5,
                 "rupture_window",
                 "a minimal answer right after the therapist pressed (3RS: minimal response)",
+            )
+
+
+# Session-opening pleasantries. Our coders never code withdrawal in a reply to a
+# greeting (0 of 43 such replies in the training scenes); "fine, traffic was bad" to
+# "how was the drive?" answers the ritual, not the work. The 3RS rates a client's
+# movement away from the therapist or the task, and there is no task yet.
+GREETING_TURNS = 4  # the client replies at turn 1 or 3: the first two exchanges
+GREETING = re.compile(
+    r"\b(how (are|r) (you|ya)\b|how('?ve| have) you been|"
+    r"how('?s| is| has| have| are| was)( it| things| everything)( been| going)?\b|"
+    r"how('?s| is| was| has| were) (your|the) (week|weekend|drive|journey|trip|day|holiday|"
+    r"holidays|morning|bus|train|traffic|christmas|break|evening|flight|commute|parking)\b|"
+    r"(good|nice|lovely|great) to (see|meet) you|come (on |right )?(in|through)\b|"
+    r"did you find (us|the place|it|parking|somewhere)|(have|take|grab) a seat)"
+)
+
+
+def opening_pleasantries(states: Sequence[TurnState]) -> None:
+    """Lower ``rupture_withdrawal`` on a reply to a greeting at the start of a session.
+
+    Only withdrawal: a complaint at the door ("is it? you get paid either way") is
+    still a confrontation marker.
+    """
+    for row, state in enumerate(states):
+        if state.role is not Role.CLIENT or state.index >= GREETING_TURNS:
+            continue
+        if state.scores.get("rupture_withdrawal", 0.0) <= 0.0:
+            continue
+        before = turn_before(states, row)
+        if before is None or states[before].role is not Role.THERAPIST:
+            continue
+        if GREETING.search(states[before].text.lower()):
+            state.scale(
+                "rupture_withdrawal",
+                0.5,
+                "opening_pleasantries",
+                "a reply to a greeting before the work starts (3RS rates moves away "
+                "from the therapist or the task)",
             )
 
 
@@ -446,6 +485,7 @@ def apply_rules(
     role_mask(states, label_roles)
     echo_reflection(states, thresholds)
     rupture_window(states)
+    opening_pleasantries(states)
     repair_after_rupture(states, thresholds)
     advice_permission(states)
     self_disclosure_timing(states)

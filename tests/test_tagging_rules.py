@@ -3,12 +3,14 @@ from assistant.tagging.rules import (
     TurnState,
     advice_permission,
     apply_rules,
+    asks_for_rating,
     is_echo,
     is_minimal_answer,
     opening_pleasantries,
     repair_after_rupture,
     role_mask,
     rupture_window,
+    scaling_question,
     self_disclosure_timing,
 )
 
@@ -73,6 +75,61 @@ def test_rules_opening_pleasantries_leave_a_confrontation_at_the_door():
     ]
     opening_pleasantries(states)
     assert states[1].scores == {"rupture_confrontation": 0.9}
+
+
+QUESTION_THRESHOLDS = {"open_question": 0.5, "closed_question": 0.4}
+
+
+def test_rules_asks_for_rating_tells_a_scale_question_from_a_rating_given():
+    assert asks_for_rating("so um on a scale of one to ten how much do you want to stop") == (
+        True,
+        False,
+    )
+    assert asks_for_rating("Out of ten, where would that sit for you?") == (True, False)
+    assert asks_for_rating("On that same nought to ten, how confident are you now?") == (
+        True,
+        False,
+    )
+    # A rating already given, or a scale set as homework, asks for nothing.
+    assert not asks_for_rating("what's a version that feels like a six out of ten")[0]
+    assert not asks_for_rating("Rate your mood out of ten before and after each walk.")[0]
+    assert not asks_for_rating("an eight out of ten every day or did it come and go")[0]
+    # Another question in the same turn is seen as such.
+    assert asks_for_rating("What happened then? And on a scale of one to ten, how bad?") == (
+        True,
+        True,
+    )
+
+
+def test_rules_scaling_question_is_closed_and_not_open():
+    states = [
+        t(
+            "Let me ask you something different. On a scale of nought to ten, "
+            "how important is it to you to cut down?",
+            open_question=0.8,
+            closed_question=0.1,
+        )
+    ]
+    scaling_question(states, QUESTION_THRESHOLDS)
+    assert states[0].scores["closed_question"] > QUESTION_THRESHOLDS["closed_question"]
+    assert states[0].scores["open_question"] < QUESTION_THRESHOLDS["open_question"]
+    assert states[0].evidence["closed_question"][0].source == "scaling_question"
+
+
+def test_rules_scaling_question_keeps_an_open_question_beside_it():
+    states = [
+        t(
+            "What was the worst moment? And on a scale of one to ten, how bad was it?",
+            open_question=0.8,
+            closed_question=0.1,
+        ),
+        t("So the blank days are where the nine out of ten lives.", closed_question=0.1),
+    ]
+    scaling_question(states, QUESTION_THRESHOLDS)
+    assert states[0].scores["open_question"] == 0.8
+    assert states[0].scores["closed_question"] > QUESTION_THRESHOLDS["closed_question"]
+    assert states[1].scores == {"closed_question": 0.1}
+    assert states[1].evidence == {}
 
 
 def test_rules_minimal_answer_excludes_engaged_short_answers():

@@ -8,7 +8,7 @@ when it fires, and is applied before the per-tag thresholds, which are tuned on 
 split with the rules switched on.
 
 Order (``apply_rules``): role mask -> echo reflection -> rupture window -> opening
-pleasantries -> repair after rupture -> advice permission -> self-disclosure timing.
+pleasantries -> scaling question -> repair after rupture -> advice permission -> self-disclosure timing.
 """
 
 from __future__ import annotations
@@ -46,6 +46,11 @@ class TurnState:
     def raise_to(self, tag: str, floor: float, rule: str, explanation: str) -> None:
         if tag in self.scores and self.scores[tag] < floor:
             self.scores[tag] = floor
+            self.note(tag, rule, explanation)
+
+    def lower_to(self, tag: str, ceiling: float, rule: str, explanation: str) -> None:
+        if tag in self.scores and self.scores[tag] > ceiling:
+            self.scores[tag] = ceiling
             self.note(tag, rule, explanation)
 
     def scale(self, tag: str, factor: float, rule: str, explanation: str) -> None:
@@ -208,6 +213,76 @@ def opening_pleasantries(states: Sequence[TurnState]) -> None:
                 "opening_pleasantries",
                 "a reply to a greeting before the work starts (3RS rates moves away "
                 "from the therapist or the task)",
+            )
+
+
+# ------------------------------------------------------------ scaling question
+# A rating on a scale asks for a number, which the codebook's closed_question
+# definition names. "A six out of ten" reports a rating and "rate your mood out of
+# ten" sets homework; neither asks, so both are left to the head.
+NUMBER_WORDS = frozenset(
+    "zero nought naught one two three four five six seven eight nine ten".split()
+)
+SCALE = re.compile(
+    r"\b(?:on a scale|scale of|from (?:zero|nought|naught|one|0|1) to|"
+    r"(?:zero|nought|naught|one|0|1) ?(?:to|-) ?(?:five|ten|a hundred|5|10|100)\b)"
+)
+OUT_OF = re.compile(r"(?:\b([a-z0-9']+) )?out of (?:ten|10|a hundred|100)\b")
+
+
+def names_scale(sentence: str) -> bool:
+    """A scale named as the frame of an answer, not a rating already given."""
+    if SCALE.search(sentence):
+        return True
+    return any(
+        not (word and (word in NUMBER_WORDS or word.isdigit()))
+        for word in (match.group(1) for match in OUT_OF.finditer(sentence))
+    )
+
+
+RATING_ASK = re.compile(
+    r"\?|\b(?:how|where|what number|what would you (?:give|put|say)|"
+    r"(?:can|could|would|will) you rate)\b"
+)
+OTHER_QUESTION = re.compile(
+    r"\?\s*$|^(?:and |so |but |okay,? |ok,? )?(?:what|how|why|tell me|describe|in what way)\b"
+)
+_SENTENCE = re.compile(r"(?<=[.?!])\s+")
+
+
+def asks_for_rating(text: str) -> tuple[bool, bool]:
+    """(asks for a rating on a scale, asks anything else) for one therapist turn."""
+    rating = other = False
+    for sentence in _SENTENCE.split(text.lower().strip()):
+        if names_scale(sentence) and RATING_ASK.search(sentence):
+            rating = True
+        elif OTHER_QUESTION.search(sentence.strip()):
+            other = True
+    return rating, other
+
+
+def scaling_question(states: Sequence[TurnState], thresholds: dict[str, float]) -> None:
+    """Code a request for a rating on a scale as a closed question, and only that."""
+    if "closed_question" not in thresholds:
+        return
+    floor = min(0.95, thresholds["closed_question"] + 0.05)
+    explanation = (
+        "asks for a rating on a scale, which narrows the answer to a number "
+        "(codebook: closed_question)"
+    )
+    for state in states:
+        if state.role is not Role.THERAPIST:
+            continue
+        rating, other = asks_for_rating(state.text)
+        if not rating:
+            continue
+        state.raise_to("closed_question", floor, "scaling_question", explanation)
+        if not other and "open_question" in thresholds:
+            state.lower_to(
+                "open_question",
+                thresholds["open_question"] * 0.5,
+                "scaling_question",
+                explanation,
             )
 
 
@@ -486,6 +561,7 @@ def apply_rules(
     echo_reflection(states, thresholds)
     rupture_window(states)
     opening_pleasantries(states)
+    scaling_question(states, thresholds)
     repair_after_rupture(states, thresholds)
     advice_permission(states)
     self_disclosure_timing(states)

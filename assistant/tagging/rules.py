@@ -8,7 +8,8 @@ when it fires, and is applied before the per-tag thresholds, which are tuned on 
 split with the rules switched on.
 
 Order (``apply_rules``): role mask -> echo reflection -> rupture window -> opening
-pleasantries -> scaling question -> repair after rupture -> advice permission -> self-disclosure timing.
+pleasantries -> scaling question -> repair after rupture -> advice permission ->
+self-disclosure timing.
 """
 
 from __future__ import annotations

@@ -26,6 +26,11 @@ REPAIR_WINDOW = 3
 LONG_DISCLOSURE_WORDS = 60
 
 
+def just_over(thresholds: dict[str, float], tag: str) -> float:
+    """A score that passes ``tag``'s threshold without claiming more certainty."""
+    return min(0.95, thresholds[tag] + 0.05)
+
+
 @dataclass
 class TurnState:
     """One turn while it is being tagged: its text, context facts and probabilities."""
@@ -266,7 +271,7 @@ def scaling_question(states: Sequence[TurnState], thresholds: dict[str, float]) 
     """Code a request for a rating on a scale as a closed question, and only that."""
     if "closed_question" not in thresholds:
         return
-    floor = min(0.95, thresholds["closed_question"] + 0.05)
+    floor = just_over(thresholds, "closed_question")
     explanation = (
         "asks for a rating on a scale, which narrows the answer to a number "
         "(codebook: closed_question)"
@@ -349,7 +354,7 @@ def echo_reflection(states: Sequence[TurnState], thresholds: dict[str, float]) -
     """Raise ``reflection`` just over its threshold for an echo of the client's last turn."""
     if "reflection" not in thresholds:
         return
-    floor = min(0.95, thresholds["reflection"] + 0.05)
+    floor = just_over(thresholds, "reflection")
     for row in range(1, len(states)):
         previous = turn_before(states, row)
         if previous is None:

@@ -1,9 +1,11 @@
 from assistant.model import Role
 from assistant.tagging.rules import (
     TurnState,
+    acknowledgement,
     advice_permission,
     apply_rules,
     asks_for_rating,
+    is_acknowledgement,
     is_echo,
     is_minimal_answer,
     opening_pleasantries,
@@ -159,6 +161,51 @@ def test_rules_rupture_window_raises_more_for_a_run_of_minimal_answers():
         c("I dunno", rupture_withdrawal=0.1),
     ]
     rupture_window(states)
+    assert states[1].scores["rupture_withdrawal"] == 0.5
+    assert states[3].scores["rupture_withdrawal"] == 0.75
+
+
+THRESHOLDS = {"advice": 0.65, "rigidity": 0.675, "open_question": 0.6, "self_disclosure": 0.5}
+
+
+def test_rules_is_acknowledgement_takes_yes_no_and_okay_but_not_withdrawal_cues():
+    for text in ("Yeah.", "Oh. Right.", "yeah okay", "Mm-hmm", "No."):
+        assert is_acknowledgement(text), text
+    for text in ("Fine.", "I dunno", "maybe", "not really", "yeah, exactly that", "whatever"):
+        assert not is_acknowledgement(text), text
+
+
+def test_rules_acknowledgement_halves_withdrawal_after_a_turn_that_presses_nothing():
+    answered = [
+        t("Did you do the breathalyser at reception?", closed_question=0.9),
+        c("yeah", rupture_withdrawal=0.8),
+    ]
+    acknowledgement(answered, THRESHOLDS)
+    assert answered[1].scores["rupture_withdrawal"] == 0.4
+    assert answered[1].evidence["rupture_withdrawal"][0].source == "acknowledgement"
+
+    # After advice, an open question or the therapist's own story, and for a withdrawal
+    # cue, the head decides.
+    pressed = [t("You need to stop.", advice=0.9), c("okay", rupture_withdrawal=0.8)]
+    story = [t("I went through that too.", self_disclosure=0.9), c("mm", rupture_withdrawal=0.8)]
+    invited = [t("What was that like?", open_question=0.9), c("yeah", rupture_withdrawal=0.8)]
+    flat = [t("Did you go?", closed_question=0.9), c("Fine.", rupture_withdrawal=0.8)]
+    for states in (pressed, story, invited, flat):
+        acknowledgement(states, THRESHOLDS)
+        assert states[1].scores["rupture_withdrawal"] == 0.8
+        assert "rupture_withdrawal" not in states[1].evidence
+
+
+def test_rules_acknowledgement_keeps_a_run_the_rupture_window_raised():
+    states = [
+        t("did you drink", closed_question=0.9),
+        c("no", rupture_withdrawal=0.1),
+        t("not at all?", closed_question=0.9),
+        c("no", rupture_withdrawal=0.1),
+    ]
+    rupture_window(states)
+    acknowledgement(states, THRESHOLDS)
+    # Both answers carry the window's evidence, so both keep what it gave them.
     assert states[1].scores["rupture_withdrawal"] == 0.5
     assert states[3].scores["rupture_withdrawal"] == 0.75
 

@@ -8,8 +8,8 @@ when it fires, and is applied before the per-tag thresholds, which are tuned on 
 split with the rules switched on.
 
 Order (``apply_rules``): role mask -> echo reflection -> rupture window -> opening
-pleasantries -> scaling question -> repair after rupture -> advice permission ->
-self-disclosure timing.
+pleasantries -> scaling question -> acknowledgement -> repair after rupture -> advice
+permission -> self-disclosure timing.
 """
 
 from __future__ import annotations
@@ -220,6 +220,58 @@ def opening_pleasantries(states: Sequence[TurnState]) -> None:
                 "a reply to a greeting before the work starts (3RS rates moves away "
                 "from the therapist or the task)",
             )
+
+
+# ------------------------------------------------------------ acknowledgement
+# A bare yes, no or "okay" after a turn that presses nothing answers a closed question
+# or takes in information; the codebook excludes "a plain factual answer to a closed
+# question" from withdrawal. The training scenes code it withdrawal in 33 of 496 such
+# replies (58 of 70 after advice, rigidity or an open question; 9 of 19 after the
+# therapist's own story, a turn the codebook counts as mis-attuned when it takes the
+# focus). "Fine", "maybe", "dunno" are the codebook's withdrawal cues, not on the list.
+ACKNOWLEDGEMENTS = frozenset(
+    {
+        "yeah", "yes", "yep", "yup", "no", "nope", "nah", "right", "ok", "okay",
+        "alright", "all right", "oh right", "oh ok", "oh okay", "ok then", "okay then",
+        "sure", "mm", "mhm", "mm hmm", "uh huh", "yeah ok", "yeah okay", "yes okay",
+        "okay yeah", "ok yeah",
+    }
+)  # fmt: skip
+UNPRESSING_BELOW = ("advice", "rigidity", "open_question", "self_disclosure")
+
+
+def is_acknowledgement(text: str) -> bool:
+    """The whole turn is an acknowledgement, a yes or a no ("Oh. Right.", "yeah okay")."""
+    return _normalised(text) in ACKNOWLEDGEMENTS
+
+
+def acknowledgement(states: Sequence[TurnState], thresholds: dict[str, float]) -> None:
+    """Halve ``rupture_withdrawal`` on an acknowledgement of a turn that presses nothing.
+
+    Runs after ``rupture_window``: a run of minimal answers after pressing stays a marker.
+    """
+    for row, state in enumerate(states):
+        if state.role is not Role.CLIENT or state.scores.get("rupture_withdrawal", 0.0) <= 0.0:
+            continue
+        if not is_acknowledgement(state.text):
+            continue
+        if any(e.source == "rupture_window" for e in state.evidence.get("rupture_withdrawal", [])):
+            continue
+        before = turn_before(states, row)
+        if before is None or states[before].role is not Role.THERAPIST:
+            continue
+        therapist = states[before]
+        if any(
+            therapist.scores.get(tag, 0.0) >= thresholds.get(tag, 0.5) for tag in UNPRESSING_BELOW
+        ):
+            continue
+        state.scale(
+            "rupture_withdrawal",
+            0.5,
+            "acknowledgement",
+            "a bare acknowledgement of a turn that pressed nothing (codebook: a plain "
+            "answer to a closed question is not withdrawal)",
+        )
 
 
 # ------------------------------------------------------------ scaling question
@@ -568,6 +620,7 @@ def apply_rules(
     rupture_window(states)
     opening_pleasantries(states)
     scaling_question(states, thresholds)
+    acknowledgement(states, thresholds)
     repair_after_rupture(states, thresholds)
     advice_permission(states)
     self_disclosure_timing(states)

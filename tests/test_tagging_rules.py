@@ -5,6 +5,7 @@ from assistant.tagging.rules import (
     advice_permission,
     apply_rules,
     asks_for_rating,
+    farewell,
     is_acknowledgement,
     is_echo,
     is_minimal_answer,
@@ -208,6 +209,28 @@ def test_rules_acknowledgement_keeps_a_run_the_rupture_window_raised():
     # Both answers carry the window's evidence, so both keep what it gave them.
     assert states[1].scores["rupture_withdrawal"] == 0.5
     assert states[3].scores["rupture_withdrawal"] == 0.75
+
+
+def test_rules_farewell_halves_advice_on_a_goodbye_at_the_close_only():
+    def session(goodbye, **scores):
+        rows = [t("So what would you like to try?", index=i) for i in range(6)]
+        return [*rows, c("Wednesday's fine.", index=6), t(goodbye, index=7, **scores)]
+
+    closing = session("Lovely. Take care, Martin. Say hello to the dog for me.", advice=0.8)
+    farewell(closing)
+    assert closing[-1].scores["advice"] == 0.4
+    assert closing[-1].evidence["advice"][0].source == "farewell"
+
+    # Homework said with the goodbye keeps its advice (an advice cue fired) ...
+    homework = session("Make sure you ring the group. Take care.", advice=0.8)
+    homework[-1].cue_tags = {"advice"}
+    # ... and a goodbye phrase mid-session ("see you next week" as a referral) is left alone.
+    early = [t("The service could see you next week, shall I book it?", index=0, advice=0.8)]
+    early += [c("ok", index=i) for i in range(1, 6)]
+    for states, row in ((homework, -1), (early, 0)):
+        farewell(states)
+        assert states[row].scores["advice"] == 0.8
+        assert "advice" not in states[row].evidence
 
 
 def test_rules_repair_after_rupture_only_within_the_window_and_with_a_cue():

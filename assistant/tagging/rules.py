@@ -8,8 +8,8 @@ when it fires, and is applied before the per-tag thresholds, which are tuned on 
 split with the rules switched on.
 
 Order (``apply_rules``): role mask -> echo reflection -> rupture window -> opening
-pleasantries -> scaling question -> acknowledgement -> repair after rupture -> advice
-permission -> self-disclosure timing.
+pleasantries -> scaling question -> acknowledgement -> farewell -> repair after rupture
+-> advice permission -> self-disclosure timing.
 """
 
 from __future__ import annotations
@@ -271,6 +271,37 @@ def acknowledgement(states: Sequence[TurnState], thresholds: dict[str, float]) -
             "acknowledgement",
             "a bare acknowledgement of a turn that pressed nothing (codebook: a plain "
             "answer to a closed question is not withdrawal)",
+        )
+
+
+# ------------------------------------------------------------ farewell
+# A goodbye is often an imperative ("take care", "say hello to the dog for me") but it
+# asks the client to change nothing (MITI 4.2.1 codes advice as an attempt to). The
+# training scenes seldom reach a session's end (8 goodbyes, 7 not advice), so the
+# head has not learned the ritual.
+CLOSING_ROWS = 4
+FAREWELL = re.compile(
+    r"\b(?:take care|say hello to|mind how you go|get home safe|good luck with|"
+    r"safe (?:journey|trip|home)|"
+    r"have a (?:good|nice|lovely|great) (?:week|weekend|one|evening|day|christmas|holiday)|"
+    r"see you (?:next|then|soon|on|in a|in two|after))\b"
+)
+
+
+def farewell(states: Sequence[TurnState]) -> None:
+    """Halve ``advice`` on a goodbye at the close of a transcript with no advice cue."""
+    for row in range(max(0, len(states) - CLOSING_ROWS), len(states)):
+        state = states[row]
+        if state.role is not Role.THERAPIST or state.scores.get("advice", 0.0) <= 0.0:
+            continue
+        if "advice" in state.cue_tags or not FAREWELL.search(state.text.lower()):
+            continue
+        state.scale(
+            "advice",
+            0.5,
+            "farewell",
+            "a goodbye at the close of the session (MITI codes advice as an attempt "
+            "to change what the client does)",
         )
 
 
@@ -621,6 +652,7 @@ def apply_rules(
     opening_pleasantries(states)
     scaling_question(states, thresholds)
     acknowledgement(states, thresholds)
+    farewell(states)
     repair_after_rupture(states, thresholds)
     advice_permission(states)
     self_disclosure_timing(states)

@@ -10,7 +10,19 @@ from __future__ import annotations
 import logging
 import sys
 
-from assistant.cli import agree, code, drill, evaluate, parse, report, serve, train, users, version  # noqa: F401  (registers commands)
+from assistant.cli import (  # noqa: F401  (registers commands)
+    agree,
+    calibrate,
+    code,
+    drill,
+    evaluate,
+    parse,
+    report,
+    serve,
+    train,
+    users,
+    version,
+)
 from assistant.cli.app import app
 from assistant.errors import AllianceError
 

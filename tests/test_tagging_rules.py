@@ -11,6 +11,7 @@ from assistant.tagging.rules import (
     is_minimal_answer,
     opening_pleasantries,
     repair_after_rupture,
+    rigid_not_repair,
     role_mask,
     rupture_window,
     scaling_question,
@@ -250,6 +251,18 @@ def test_rules_repair_after_rupture_only_within_the_window_and_with_a_cue():
     assert states[5].scores["repair"] == 0.2  # 5 turns after: outside
     assert states[6].scores["repair"] == 0.2  # no repair cue
     assert states[1].evidence["repair"][0].source == "repair_after_rupture"
+
+
+def test_rules_rigid_not_repair_keeps_the_code_further_past_its_threshold():
+    thresholds = {"repair": 0.55, "rigidity": 0.675}
+    yes_but = t("I hear you, but four stops is what I'd like to see.", repair=0.6, rigidity=0.9)
+    owned = t("You're right, I pushed. That's on me.", repair=0.95, rigidity=0.7)
+    plain = t("That's fair, thank you for telling me.", repair=0.9, rigidity=0.2)
+    rigid_not_repair([yes_but, owned, plain], thresholds)
+    assert yes_but.scores == {"repair": 0.5, "rigidity": 0.9}
+    assert yes_but.evidence["repair"][0].source == "rigid_not_repair"
+    assert owned.scores["repair"] == 0.95 and owned.scores["rigidity"] < 0.675
+    assert plain.scores == {"repair": 0.9, "rigidity": 0.2} and not plain.evidence
 
 
 def test_rules_repair_window_counts_turns():

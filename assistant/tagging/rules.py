@@ -9,7 +9,7 @@ split with the rules switched on.
 
 Order (``apply_rules``): role mask -> echo reflection -> rupture window -> opening
 pleasantries -> scaling question -> acknowledgement -> farewell -> repair after rupture
--> advice permission -> self-disclosure timing.
+-> rigid not repair -> advice permission -> self-disclosure timing.
 """
 
 from __future__ import annotations
@@ -508,6 +508,39 @@ def repair_after_rupture(
             )
 
 
+def just_under(thresholds: dict[str, float], tag: str) -> float:
+    """A score that stops short of ``tag``'s threshold."""
+    return max(0.0, thresholds[tag] - 0.05)
+
+
+def rigid_not_repair(states: Sequence[TurnState], thresholds: dict[str, float]) -> None:
+    """Keep one of repair and rigidity on a turn: the one further past its threshold.
+
+    Repair attends to a rupture and rigidity presses past the client's cue; the
+    training scenes never code both on one turn (0 of 933 repairs). A "yes, but"
+    after a rupture ("I hear you, but four stops is what I'd like to see") carries a
+    repair cue and a rigid push, and only one of them is what the turn does.
+    """
+    for state in states:
+        if state.role is not Role.THERAPIST:
+            continue
+        margins = {
+            tag: state.scores.get(tag, 0.0) - thresholds.get(tag, 0.5)
+            for tag in ("repair", "rigidity")
+        }
+        if any(margin < 0 for margin in margins.values()):
+            continue
+        weaker = min(margins, key=lambda tag: margins[tag])
+        kept = "rigidity" if weaker == "repair" else "repair"
+        state.lower_to(
+            weaker,
+            just_under(thresholds, weaker),
+            "rigid_not_repair",
+            f"the turn reads more as {kept}; repair and rigidity exclude each other "
+            "(repair attends to the rupture, rigidity presses past it)",
+        )
+
+
 # --------------------------------------------------------------------- advice
 PERMISSION_ASKED = re.compile(
     r"\b(would it be (ok|okay|alright|all right)|is it (ok|okay|alright) if|can i (share|suggest|offer|tell)|"
@@ -654,5 +687,6 @@ def apply_rules(
     acknowledgement(states, thresholds)
     farewell(states)
     repair_after_rupture(states, thresholds)
+    rigid_not_repair(states, thresholds)
     advice_permission(states)
     self_disclosure_timing(states)

@@ -5,21 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
-
-
-def _run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["alliance", *args])
-    with pytest.raises(SystemExit) as info:
-        main()
-        sys.exit(0)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
+from tests.cli_support import run_cli
 
 
 def _coder(path: Path, miss_every: int) -> Path:
@@ -55,7 +45,7 @@ def coders(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_cli_agree_prints_tables(monkeypatch, capsys, coders):
-    code, out, err = _run(monkeypatch, capsys, "agree", *map(str, coders), "--bootstrap", "200")
+    code, out, err = run_cli(monkeypatch, capsys, "agree", *map(str, coders), "--bootstrap", "200")
     assert code == 0, err
     assert "turn level: 48 turns in 6 sessions" in out
     assert "reflection" in out and "open_question" in out
@@ -63,7 +53,7 @@ def test_cli_agree_prints_tables(monkeypatch, capsys, coders):
 
 
 def test_cli_agree_json_is_the_full_report(monkeypatch, capsys, coders):
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         monkeypatch, capsys, "agree", *map(str, coders), "--format", "json", "--seed", "5"
     )
     assert code == 0
@@ -77,7 +67,7 @@ def test_cli_agree_json_is_the_full_report(monkeypatch, capsys, coders):
 
 def test_cli_agree_csv_to_a_file(monkeypatch, capsys, coders, tmp_path):
     target = tmp_path / "agreement.csv"
-    code, out, err = _run(
+    code, out, err = run_cli(
         monkeypatch, capsys, "agree", *map(str, coders), "--format", "csv", "-o", str(target)
     )
     assert code == 0 and out == "" and "wrote" in err
@@ -94,7 +84,7 @@ def test_cli_agree_errors_are_one_line(monkeypatch, capsys, coders, tmp_path):
         for speaker in ("T", "C")
     ]
     other.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    code, _, err = _run(monkeypatch, capsys, "agree", str(coders[0]), str(other))
+    code, _, err = run_cli(monkeypatch, capsys, "agree", str(coders[0]), str(other))
     assert code == 2 and "share no coded turns" in err and "Traceback" not in err
-    code, _, err = _run(monkeypatch, capsys, "agree", *map(str, coders), "--format", "xml")
+    code, _, err = run_cli(monkeypatch, capsys, "agree", *map(str, coders), "--format", "xml")
     assert code == 2 and "unknown --format" in err

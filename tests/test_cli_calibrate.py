@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from assistant.cli import main
 from assistant.tagging import load_tagger
+from tests.cli_support import run_cli
 from tests.test_tagging_train import TINY_GOLD
-
-
-def _run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["alliance", *args])
-    with pytest.raises(SystemExit) as info:
-        main()
-        sys.exit(0)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 @pytest.fixture
@@ -34,7 +24,7 @@ def test_cli_calibrate_writes_a_loadable_model_and_reports_every_tag(
     monkeypatch, capsys, gold, tmp_path
 ):
     out = tmp_path / "lab-tagger"
-    code, stdout, err = _run(
+    code, stdout, err = run_cli(
         monkeypatch, capsys, "calibrate", "--gold", str(gold), "--out", str(out), "--json"
     )
     assert code == 0, err
@@ -54,8 +44,10 @@ def test_cli_calibrate_rejects_bad_input_and_writes_nothing(monkeypatch, capsys,
     few = tmp_path / "few.txt"
     few.write_text(TINY_GOLD)  # three scenes: too few to hold half out
     out = tmp_path / "lab-tagger"
-    code, _, err = _run(monkeypatch, capsys, "calibrate", "--gold", str(few), "--out", str(out))
+    code, _, err = run_cli(monkeypatch, capsys, "calibrate", "--gold", str(few), "--out", str(out))
     assert code == 2 and "at least 4" in err
     assert not out.exists()
-    code, _, err = _run(monkeypatch, capsys, "calibrate", "--gold", str(few), "--tags", "empathy")
+    code, _, err = run_cli(
+        monkeypatch, capsys, "calibrate", "--gold", str(few), "--tags", "empathy"
+    )
     assert code == 2 and "empathy" in err

@@ -9,17 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
+from tests.cli_support import run_cli
 from tests.test_coding_fakes import RuleTagger, load_rule_tagger, write_inputs
-
-
-def _run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["alliance", *args])
-    with pytest.raises(SystemExit) as info:
-        main()
-        sys.exit(0)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 @pytest.fixture
@@ -39,23 +30,23 @@ def rule_model(monkeypatch, tmp_path: Path) -> Path:
 def test_cli_code_writes_outputs_then_resumes(monkeypatch, capsys, tmp_path, rule_model):
     inputs = write_inputs(tmp_path / "in")
     out = tmp_path / "out"
-    code, _, err = _run(monkeypatch, capsys, "code", str(inputs), "--out", str(out))
+    code, _, err = run_cli(monkeypatch, capsys, "code", str(inputs), "--out", str(out))
     assert code == 0, err
     assert "coded 4 conversations" in err and "run.json" in err
     assert json.loads((out / "run.json").read_text(encoding="utf-8"))["status"] == "complete"
 
-    code, _, err = _run(monkeypatch, capsys, "code", str(inputs), "--out", str(out))
+    code, _, err = run_cli(monkeypatch, capsys, "code", str(inputs), "--out", str(out))
     assert code == 2 and "--resume" in err and "Traceback" not in err
 
-    code, _, err = _run(monkeypatch, capsys, "code", str(inputs), "--out", str(out), "--resume")
+    code, _, err = run_cli(monkeypatch, capsys, "code", str(inputs), "--out", str(out), "--resume")
     assert code == 0 and "coded 0 conversations" in err and "4 already there" in err
 
 
 def test_cli_code_jobs_match_a_single_process(monkeypatch, capsys, tmp_path, rule_model):
     inputs = write_inputs(tmp_path / "in", copies=2)
     one, two = tmp_path / "one", tmp_path / "two"
-    assert _run(monkeypatch, capsys, "code", str(inputs), "-o", str(one))[0] == 0
-    assert _run(monkeypatch, capsys, "code", str(inputs), "-o", str(two), "--jobs", "2")[0] == 0
+    assert run_cli(monkeypatch, capsys, "code", str(inputs), "-o", str(one))[0] == 0
+    assert run_cli(monkeypatch, capsys, "code", str(inputs), "-o", str(two), "--jobs", "2")[0] == 0
     for name in ("turns.jsonl", "sessions.jsonl", "turns.csv", "sessions.csv"):
         assert (one / name).read_bytes() == (two / name).read_bytes()
 
@@ -72,7 +63,9 @@ def test_cli_code_rejects_bad_flag_combinations(
     monkeypatch, capsys, tmp_path, rule_model, flags, message
 ):
     inputs = write_inputs(tmp_path / "in")
-    code, _, err = _run(monkeypatch, capsys, "code", str(inputs), "-o", str(tmp_path / "o"), *flags)
+    code, _, err = run_cli(
+        monkeypatch, capsys, "code", str(inputs), "-o", str(tmp_path / "o"), *flags
+    )
     assert code == 2 and message in err
 
 
@@ -81,7 +74,7 @@ def test_cli_code_parquet_without_pyarrow_is_one_clear_line(
 ):
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     inputs = write_inputs(tmp_path / "in")
-    code, _, err = _run(
+    code, _, err = run_cli(
         monkeypatch, capsys, "code", str(inputs), "-o", str(tmp_path / "o"), "--parquet"
     )
     assert code == 2 and "alliance-assistant[parquet]" in err
@@ -91,7 +84,7 @@ def test_cli_code_parquet_without_pyarrow_is_one_clear_line(
 def test_cli_code_ray_without_ray_is_one_clear_line(monkeypatch, capsys, tmp_path, rule_model):
     monkeypatch.setitem(sys.modules, "ray", None)
     inputs = write_inputs(tmp_path / "in")
-    code, _, err = _run(
+    code, _, err = run_cli(
         monkeypatch, capsys, "code", str(inputs), "-o", str(tmp_path / "o"), "--engine", "ray"
     )
     assert code == 2 and "alliance-assistant[ray]" in err
@@ -103,7 +96,7 @@ def test_cli_code_real_model_records_its_hash(monkeypatch, capsys, tmp_path):
 
     inputs = write_inputs(tmp_path / "in")
     out = tmp_path / "out"
-    code, _, err = _run(monkeypatch, capsys, "code", str(inputs), "-o", str(out))
+    code, _, err = run_cli(monkeypatch, capsys, "code", str(inputs), "-o", str(out))
     assert code == 0, err
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     manifest = resolve_model() / "manifest.json"

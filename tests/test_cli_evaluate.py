@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from assistant.cli import main
+from tests.cli_support import run_cli
 from tests.test_tagging_train import TINY_GOLD
-
-
-def _run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["alliance", *args])
-    with pytest.raises(SystemExit) as info:
-        main()
-        sys.exit(0)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 @pytest.fixture
@@ -29,7 +19,7 @@ def gold(tmp_path):
 
 @pytest.mark.slow
 def test_cli_evaluate_prints_a_per_tag_table(monkeypatch, capsys, gold):
-    code, out, err = _run(monkeypatch, capsys, "evaluate", "--gold", str(gold))
+    code, out, err = run_cli(monkeypatch, capsys, "evaluate", "--gold", str(gold))
     assert code == 0, err
     for word in (
         "precision",
@@ -46,7 +36,7 @@ def test_cli_evaluate_prints_a_per_tag_table(monkeypatch, capsys, gold):
 
 @pytest.mark.slow
 def test_cli_evaluate_json_has_every_metric(monkeypatch, capsys, gold):
-    code, out, _ = _run(monkeypatch, capsys, "evaluate", "--gold", str(gold), "--json")
+    code, out, _ = run_cli(monkeypatch, capsys, "evaluate", "--gold", str(gold), "--json")
     assert code == 0
     report = json.loads(out)
     assert report["turns"] == 24 and report["model"] == "alliance-tagger"
@@ -57,7 +47,7 @@ def test_cli_evaluate_json_has_every_metric(monkeypatch, capsys, gold):
 
 
 def test_cli_evaluate_unknown_model_is_one_error_line(monkeypatch, capsys, gold):
-    code, _, err = _run(
+    code, _, err = run_cli(
         monkeypatch, capsys, "evaluate", "--gold", str(gold), "--model", "no-such-model"
     )
     assert code == 2
@@ -71,7 +61,7 @@ def _against_itself(gold) -> list[str]:
 
 @pytest.mark.slow
 def test_cli_evaluate_baseline_compares_two_models_turn_for_turn(monkeypatch, capsys, gold):
-    code, out, err = _run(
+    code, out, err = run_cli(
         monkeypatch, capsys, *_against_itself(gold), "--bootstrap", "50", "--json"
     )
     assert code == 0, err
@@ -86,7 +76,7 @@ def test_cli_evaluate_baseline_compares_two_models_turn_for_turn(monkeypatch, ca
 
 @pytest.mark.slow
 def test_cli_evaluate_baseline_prints_the_differences(monkeypatch, capsys, gold):
-    code, out, err = _run(monkeypatch, capsys, *_against_itself(gold))
+    code, out, err = run_cli(monkeypatch, capsys, *_against_itself(gold))
     assert code == 0, err
     for words in ("baseline F1", "candidate F1", "difference", "95% interval", "ahead in"):
         assert words in out
@@ -94,7 +84,7 @@ def test_cli_evaluate_baseline_prints_the_differences(monkeypatch, capsys, gold)
 
 
 def test_cli_evaluate_unknown_baseline_is_one_error_line(monkeypatch, capsys, gold):
-    code, _, err = _run(
+    code, _, err = run_cli(
         monkeypatch, capsys, "evaluate", "--gold", str(gold), "--baseline", "no-such-model"
     )
     assert code == 2

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
+from tests.cli_support import run_cli
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 
 
-def _run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["alliance", *args])
-    with pytest.raises(SystemExit) as info:
-        main()
-        sys.exit(0)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
-
-
 def test_cli_parse_prints_a_table(monkeypatch, capsys):
-    code, out, err = _run(monkeypatch, capsys, "parse", str(DATA / "labels.txt"))
+    code, out, err = run_cli(monkeypatch, capsys, "parse", str(DATA / "labels.txt"))
     assert code == 0
     assert "labels (text, 5 turns)" in out
     assert "therapist" in out and "client" in out
@@ -32,7 +22,7 @@ def test_cli_parse_prints_a_table(monkeypatch, capsys):
 
 
 def test_cli_parse_jsonl_is_clean_and_roles_go_to_stderr(monkeypatch, capsys):
-    code, out, err = _run(monkeypatch, capsys, "parse", str(DATA / "names.txt"), "--jsonl")
+    code, out, err = run_cli(monkeypatch, capsys, "parse", str(DATA / "names.txt"), "--jsonl")
     assert code == 0
     records = [json.loads(line) for line in out.splitlines()]
     assert len(records) == 6
@@ -49,7 +39,7 @@ def test_cli_parse_jsonl_is_clean_and_roles_go_to_stderr(monkeypatch, capsys):
 def test_cli_parse_format_and_therapist_options(monkeypatch, capsys, tmp_path):
     path = tmp_path / "session.log"
     path.write_text("Ann: What brings you here?\nBo: Work.\nAnn: Work?\nBo: Yes.\n")
-    code, out, err = _run(
+    code, out, err = run_cli(
         monkeypatch, capsys, "parse", str(path), "--format", "text", "--therapist", "bo", "--jsonl"
     )
     assert code == 0
@@ -72,7 +62,7 @@ def test_cli_parse_errors_are_one_line_on_stderr(
 ):
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
-    code, out, err = _run(monkeypatch, capsys, "parse", str(path), *args)
+    code, out, err = run_cli(monkeypatch, capsys, "parse", str(path), *args)
     assert code != 0
     assert out == ""
     assert err.startswith("error: ") and str(path) in err
@@ -81,12 +71,12 @@ def test_cli_parse_errors_are_one_line_on_stderr(
 
 
 def test_cli_parse_missing_file(monkeypatch, capsys, tmp_path):
-    code, _, err = _run(monkeypatch, capsys, "parse", str(tmp_path / "nope.vtt"))
+    code, _, err = run_cli(monkeypatch, capsys, "parse", str(tmp_path / "nope.vtt"))
     assert code == 2
     assert "no such file" in err
 
 
 def test_cli_help_lists_parse(monkeypatch, capsys):
-    code, out, _ = _run(monkeypatch, capsys, "--help")
+    code, out, _ = run_cli(monkeypatch, capsys, "--help")
     assert code == 0
     assert "parse" in out and "version" in out

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
 import assistant.cli.report as report_cli
-from assistant.cli import main
 from assistant.feedback import load_feedback_texts
 from assistant.io import turn_record, write_jsonl
 from assistant.settings import Settings
+from tests.cli_support import run_cli
 from tests.feedback_support import tagged_demo
-
-
-def _run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["alliance", *args])
-    with pytest.raises(SystemExit) as info:
-        main()
-        sys.exit(0)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 @pytest.fixture
@@ -46,7 +36,7 @@ def no_model(monkeypatch, tmp_path):
 def test_cli_report_writes_html_next_to_the_cwd(
     monkeypatch, capsys, coded_file, no_model, tmp_path
 ):
-    code, out, err = _run(monkeypatch, capsys, "report", str(coded_file))
+    code, out, err = run_cli(monkeypatch, capsys, "report", str(coded_file))
     assert code == 0, err
     target = tmp_path / "demo_coded.report.html"
     assert out.strip() == str(target)
@@ -59,7 +49,7 @@ def test_cli_report_writes_html_next_to_the_cwd(
 @pytest.mark.parametrize("fmt", ["md", "json"])
 def test_cli_report_other_formats(monkeypatch, capsys, coded_file, no_model, tmp_path, fmt):
     out_path = tmp_path / "reports" / f"note.{fmt}"
-    code, out, err = _run(
+    code, out, err = run_cli(
         monkeypatch, capsys, "report", str(coded_file), "--format", fmt, "--out", str(out_path)
     )
     assert code == 0, err
@@ -71,7 +61,7 @@ def test_cli_report_other_formats(monkeypatch, capsys, coded_file, no_model, tmp
 
 
 def test_cli_report_measures_show_up(monkeypatch, capsys, coded_file, no_model, tmp_path):
-    code, _, err = _run(
+    code, _, err = run_cli(
         monkeypatch, capsys, "report", str(coded_file), "--srs", "9,8,9,9", "--ors", "5,5,6,4"
     )
     assert code == 0, err
@@ -91,14 +81,14 @@ def test_cli_report_measures_show_up(monkeypatch, capsys, coded_file, no_model, 
 def test_cli_report_bad_measures_fail_and_write_nothing(
     monkeypatch, capsys, coded_file, no_model, tmp_path, option, value, message
 ):
-    code, out, err = _run(monkeypatch, capsys, "report", str(coded_file), option, value)
+    code, out, err = run_cli(monkeypatch, capsys, "report", str(coded_file), option, value)
     assert code == 2
     assert err.startswith("error: ") and message in err
     assert not list(tmp_path.glob("*.report.*"))
 
 
 def test_cli_report_bad_format(monkeypatch, capsys, coded_file, no_model):
-    code, _, err = _run(monkeypatch, capsys, "report", str(coded_file), "--format", "pdf")
+    code, _, err = run_cli(monkeypatch, capsys, "report", str(coded_file), "--format", "pdf")
     assert code == 2 and "html, md, json" in err
 
 
@@ -108,9 +98,9 @@ def test_cli_report_several_conversations_need_a_choice(monkeypatch, capsys, no_
     path = tmp_path / "two.jsonl"
     with path.open("w", encoding="utf-8") as fh:
         write_jsonl([turn_record(t, turn) for t in (first, second) for turn in t.turns], fh)
-    code, _, err = _run(monkeypatch, capsys, "report", str(path))
+    code, _, err = run_cli(monkeypatch, capsys, "report", str(path))
     assert code == 2 and "holds 2 conversations" in err and "--conversation" in err
-    code, out, err = _run(
+    code, out, err = run_cli(
         monkeypatch, capsys, "report", str(path), "--conversation", "second_session"
     )
     assert code == 0, err
@@ -120,13 +110,13 @@ def test_cli_report_several_conversations_need_a_choice(monkeypatch, capsys, no_
 def test_cli_report_uncoded_file_needs_the_model(monkeypatch, capsys, no_model, tmp_path):
     path = tmp_path / "plain.txt"
     path.write_text("T: What brings you in?\nC: My drinking, I guess.\n", encoding="utf-8")
-    code, _, err = _run(monkeypatch, capsys, "report", str(path))
+    code, _, err = run_cli(monkeypatch, capsys, "report", str(path))
     assert code == 2 and "no model folder" in err
     assert not (tmp_path / "plain.report.html").exists()
 
 
 def test_cli_report_missing_file(monkeypatch, capsys, no_model, tmp_path):
-    code, _, err = _run(monkeypatch, capsys, "report", str(tmp_path / "nope.txt"))
+    code, _, err = run_cli(monkeypatch, capsys, "report", str(tmp_path / "nope.txt"))
     assert code == 2 and "nope.txt" in err
 
 
@@ -135,7 +125,9 @@ def test_cli_report_codes_the_demo_with_the_real_tagger(monkeypatch, capsys, tmp
     from assistant.core import DEMO_TRANSCRIPT
 
     monkeypatch.chdir(tmp_path)
-    code, out, err = _run(monkeypatch, capsys, "report", str(DEMO_TRANSCRIPT), "--format", "json")
+    code, out, err = run_cli(
+        monkeypatch, capsys, "report", str(DEMO_TRANSCRIPT), "--format", "json"
+    )
     assert code == 0, err
     data = json.loads((tmp_path / "demo_session.report.json").read_text(encoding="utf-8"))
     assert data["model"] and any(turn["tags"] for turn in data["turns"])

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from assistant.cli import main
+from tests.cli_support import run_cli
 from tests.test_tagging_train import TINY_GOLD
-
-
-def _run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["alliance", *args])
-    with pytest.raises(SystemExit) as info:
-        main()
-        sys.exit(0)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 def _train_tiny(monkeypatch, capsys, tmp_path, out_dir, *extra: str) -> tuple[int, str, str]:
     """``alliance train`` on the tiny gold file (written to ``tmp_path``) into ``out_dir``."""
     gold = tmp_path / "gold.txt"
     gold.write_text(TINY_GOLD)
-    return _run(monkeypatch, capsys, "train", "--data", str(gold), "--out", str(out_dir), *extra)
+    return run_cli(monkeypatch, capsys, "train", "--data", str(gold), "--out", str(out_dir), *extra)
 
 
 @pytest.mark.slow
@@ -41,7 +31,7 @@ def test_cli_train_writes_a_model_and_reports_held_out_scores(monkeypatch, capsy
 
 
 def test_cli_train_missing_data_is_one_error_line(monkeypatch, capsys, tmp_path):
-    code, out, err = _run(
+    code, out, err = run_cli(
         monkeypatch,
         capsys,
         "train",

@@ -27,7 +27,7 @@ from assistant.errors import ValidationError
 from assistant.model import Transcript
 from assistant.tagging.head import read_manifest, write_manifest
 from assistant.tagging.pipeline import Tagger
-from assistant.tagging.train import GRID, data_hash
+from assistant.tagging.train import GRID, binary_f1, data_hash, middle_of_best
 
 logger = logging.getLogger(__name__)
 
@@ -78,22 +78,13 @@ class Calibration:
         return out
 
 
-def _f1(gold: np.ndarray, pred: np.ndarray) -> float:
-    tp = float((gold & pred).sum())
-    fp = float((~gold & pred).sum())
-    fn = float((gold & ~pred).sum())
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-
 def choose_threshold(gold: np.ndarray, scores: np.ndarray, trained: float) -> float:
     """The middle of the grid points within 2% of the best F1 (as training does),
     kept within ``MAX_SHIFT`` of the trained threshold."""
-    f1s = np.array([_f1(gold, scores >= t) for t in GRID])
+    f1s = np.array([binary_f1(gold, scores >= t) for t in GRID])
     if not gold.any() or f1s.max() <= 0.0:
         return trained
-    good = GRID[f1s >= f1s.max() * 0.98]
-    chosen = float(np.round(np.median(good), 3))
-    return float(min(max(chosen, trained - MAX_SHIFT), trained + MAX_SHIFT))
+    return min(max(middle_of_best(f1s), trained - MAX_SHIFT), trained + MAX_SHIFT)
 
 
 def calibrate_tagger(
@@ -177,8 +168,8 @@ def _calibrate_tag(
         first = np.isin(owner, numbers[: transcripts // 2])
         for pick, score in ((first, ~first), (~first, first)):
             picked = choose_threshold(gold[pick], scores[pick], trained)
-            was = _f1(gold[score], scores[score] >= trained)
-            now = _f1(gold[score], scores[score] >= picked)
+            was = binary_f1(gold[score], scores[score] >= trained)
+            now = binary_f1(gold[score], scores[score] >= picked)
             before.append(was)
             after.append(now)
             wins += now > was

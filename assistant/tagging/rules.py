@@ -31,6 +31,11 @@ def just_over(thresholds: dict[str, float], tag: str) -> float:
     return min(0.95, thresholds[tag] + 0.05)
 
 
+def just_under(thresholds: dict[str, float], tag: str) -> float:
+    """A score that stops short of ``tag``'s threshold."""
+    return max(0.0, thresholds[tag] - 0.05)
+
+
 @dataclass
 class TurnState:
     """One turn while it is being tagged: its text, context facts and probabilities."""
@@ -506,11 +511,6 @@ def repair_after_rupture(
                 "repair_after_rupture",
                 f"repair cue {row - last_rupture} turn(s) after a rupture marker (3RS resolution)",
             )
-
-
-def just_under(thresholds: dict[str, float], tag: str) -> float:
-    """A score that stops short of ``tag``'s threshold."""
-    return max(0.0, thresholds[tag] - 0.05)
 
 
 def rigid_not_repair(states: Sequence[TurnState], thresholds: dict[str, float]) -> None:
